@@ -1,0 +1,163 @@
+//! The contract between the wire layer and the engine: decoded requests in, reply items out.
+
+use chrono::NaiveDateTime;
+
+/// SQL types the stand-in sends in COLMETADATA and receives in RPC parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlType {
+    Bit,
+    TinyInt,
+    SmallInt,
+    Int,
+    BigInt,
+    /// `nvarchar(n)` with n in characters (1..=4000); `None` is `nvarchar(max)`.
+    NVarChar(Option<u16>),
+    /// `varchar(n)`; `None` is `varchar(max)`.
+    VarChar(Option<u16>),
+    /// Legacy `ntext` (SqlClient sends long sp_executesql statements this way).
+    NText,
+    DateTime,
+}
+
+/// A value as SQL Server would hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Bit(bool),
+    Int(i64),
+    /// Character data of any string type (nvarchar, varchar, ntext, char, nchar).
+    String(String),
+    DateTime(NaiveDateTime),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: SqlType,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultSet {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<SqlValue>>,
+}
+
+/// An ERROR (class > 10) or INFO (class <= 10) token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerMessage {
+    pub number: i32,
+    pub state: u8,
+    pub class: u8,
+    pub text: String,
+    /// Server name as SQL Server puts it in the token (`@@SERVERNAME`).
+    pub server: String,
+    /// Procedure that raised it, e.g. `sys.sp_validname`; empty for batch-level errors.
+    pub procedure: String,
+    pub line: i32,
+}
+
+impl ServerMessage {
+    pub fn is_error(&self) -> bool {
+        self.class > 10
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoneKind {
+    /// DONE (0xFD): end of a batch statement or of the whole request.
+    Done,
+    /// DONEPROC (0xFE): end of a procedure called by RPC or EXEC.
+    DoneProc,
+    /// DONEINPROC (0xFF): end of a statement inside a procedure.
+    DoneInProc,
+}
+
+/// DONE status bits of MS-TDS 2.2.7.6.
+pub mod done_status {
+    pub const FINAL: u16 = 0x00;
+    pub const MORE: u16 = 0x01;
+    pub const ERROR: u16 = 0x02;
+    pub const INXACT: u16 = 0x04;
+    pub const COUNT: u16 = 0x10;
+    pub const ATTN: u16 = 0x20;
+    pub const SRVERROR: u16 = 0x100;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    pub kind: DoneKind,
+    pub status: u16,
+    /// Token of the current command (MS-TDS CurCmd), e.g. 0xC1 SELECT, 0xE0 EXECUTE.
+    pub cur_cmd: u16,
+    pub row_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvChange {
+    Database { new: String, old: String },
+    Language { new: String, old: String },
+    PacketSize { new: u32, old: u32 },
+    /// BEGIN TRAN: the 8-byte transaction descriptor.
+    BeginTransaction(u64),
+    CommitTransaction(u64),
+    RollbackTransaction(u64),
+}
+
+/// One item of a reply, in the order the wire layer must encode it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplyItem {
+    Rows(ResultSet),
+    Message(ServerMessage),
+    Done(Done),
+    ReturnStatus(i32),
+    ReturnValue { ordinal: u16, name: String, value: SqlValue, ty: SqlType },
+    EnvChange(EnvChange),
+}
+
+/// What the connection does after sending a reply (fault injection and fatal errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AfterReply {
+    #[default]
+    Continue,
+    /// Close the TCP connection (after sending whatever items the reply has).
+    Disconnect,
+    /// Never answer; keep the socket open until the client gives up or sends ATTENTION.
+    Stall,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reply {
+    pub items: Vec<ReplyItem>,
+    pub after: AfterReply,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcRef {
+    Name(String),
+    /// ProcIDSwitch value: 10 sp_executesql, 11 sp_prepare, 12 sp_execute, 13 sp_prepexec, ...
+    Id(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcParam {
+    /// As sent, including the leading `@` when the client sends one; may be empty (positional).
+    pub name: String,
+    pub output: bool,
+    pub ty: SqlType,
+    pub value: SqlValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcCall {
+    pub procedure: ProcRef,
+    pub params: Vec<RpcParam>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// SQL batch text.
+    Batch(String),
+    /// One or more RPCs sent in one message.
+    Rpc(Vec<RpcCall>),
+}
