@@ -2,67 +2,295 @@
 //! process-wide runtime; a [`Client`] may be shared between threads and its calls serialise.
 //!
 //! CONTRACT (the C ABI in `ffi` is written against these signatures; keep them):
+//!
+//! Connection handling: a client keeps one connection. A call that breaks it or times out
+//! drops it and fails with `Status::Connection` / `Status::Timeout`; the next call reconnects
+//! first. Each request is bounded by `Command Timeout`, each (re)connect by `Connect Timeout`.
+//!
+//! Transactions: the procedures refuse to run inside a user transaction (15002). No method
+//! opens one and the connection is never handed out, so none can be open when they run; the
+//! guard is this construction rather than an extra `@@TRANCOUNT` round trip per call.
 
-use crate::error::Error;
-use crate::spec::{LinkedServer, LinkedServerSpec, RemoteCredentials};
+use std::future::Future;
+
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::conn_string::ConnectionSettings;
+use crate::error::{Error, Status};
+use crate::exec::{self, TdsClient};
+use crate::plan::{self, Plan, Step};
+use crate::runtime::block_on;
+use crate::spec::{
+    validate_sysname, LinkedServer, LinkedServerSpec, OptionSetting, RawOptionValue,
+    RemoteCredentials,
+};
+
+const SERVER_NAME: &str = "linked server name";
+
+/// `None` (every login) needs no check.
+fn validate_local_login(local_login: Option<&str>) -> Result<(), Error> {
+    local_login.map_or(Ok(()), |login| validate_sysname("local login", login))
+}
 
 /// One connection to the management instance.
-pub struct Client {}
+pub struct Client {
+    settings: ConnectionSettings,
+    /// `None` after the connection was lost; the next call reconnects.
+    connection: Mutex<Option<TdsClient>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.settings.address())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `Session::request` with an `exec` function that borrows the connection:
+/// `on_connection!(session, exec::test_server, name)`.
+macro_rules! on_connection {
+    ($session:expr, $call:path $(, $arg:expr)*) => {
+        $session.request(|mut client| async move {
+            let outcome = $call(&mut client $(, $arg)*).await;
+            (client, outcome)
+        })
+    };
+}
+
+/// Exclusive use of the client's connection for the length of one API call.
+struct Session<'a> {
+    settings: &'a ConnectionSettings,
+    slot: MutexGuard<'a, Option<TdsClient>>,
+}
+
+impl Session<'_> {
+    /// Runs one request on the connection (reconnecting first if it was lost), bounded by the
+    /// command timeout. `work` gets the connection by value and hands it back; when the
+    /// request times out or breaks the connection, it is dropped instead of kept.
+    async fn request<T, Fut>(&mut self, work: impl FnOnce(TdsClient) -> Fut) -> Result<T, Error>
+    where
+        Fut: Future<Output = (TdsClient, Result<T, Error>)>,
+    {
+        let client = match self.slot.take() {
+            Some(client) => client,
+            None => exec::connect(self.settings).await?,
+        };
+        let limit = self.settings.command_timeout;
+        match exec::within(limit, work(client)).await {
+            None => Err(Error::new(
+                Status::Timeout,
+                format!(
+                    "the server did not answer within the command timeout ({} s); the connection \
+                     was dropped and the next call reconnects",
+                    limit.map(|l| l.as_secs()).unwrap_or_default()
+                ),
+            )),
+            Some((client, Ok(value))) => {
+                *self.slot = Some(client);
+                Ok(value)
+            }
+            Some((client, Err(error))) if !exec::loses_connection(&error) => {
+                *self.slot = Some(client);
+                Err(error)
+            }
+            Some((_lost, Err(mut error))) => {
+                error
+                    .message
+                    .push_str("; the connection was dropped and the next call reconnects");
+                Err(error)
+            }
+        }
+    }
+
+    async fn run_step(&mut self, step: &Step) -> Result<(), Error> {
+        on_connection!(self, exec::run_step, step).await
+    }
+
+    /// Runs the steps in order; when one after the first fails, runs the compensation (on a
+    /// fresh connection if needed) and reports the original error and how the undo went.
+    async fn run_plan(&mut self, plan: &Plan) -> Result<(), Error> {
+        for (index, step) in plan.steps.iter().enumerate() {
+            let Err(mut error) = self.run_step(step).await else {
+                continue;
+            };
+            if index > 0 {
+                let undo_failure = self.undo(&plan.compensation).await.err();
+                match undo_failure {
+                    None => error.message.push_str("; the partial change was undone"),
+                    Some(undo_error) => error.message.push_str(&format!(
+                        "; undoing the partial change failed too ({undo_error}), so it may be \
+                         left behind"
+                    )),
+                }
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    async fn undo(&mut self, steps: &[Step]) -> Result<(), Error> {
+        for step in steps {
+            self.run_step(step).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_servers(&mut self, name: Option<&str>) -> Result<Vec<LinkedServer>, Error> {
+        on_connection!(self, exec::read_servers, name).await
+    }
+
+    async fn read_server(&mut self, name: &str) -> Result<LinkedServer, Error> {
+        self.read_servers(Some(name))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::new(
+                    Status::NotFound,
+                    format!("linked server '{name}' does not exist"),
+                )
+            })
+    }
+
+    /// Sets the options that differ from the server's current values.
+    async fn apply_options(
+        &mut self,
+        server: &str,
+        settings: &[OptionSetting],
+    ) -> Result<(), Error> {
+        let current = self.read_server(server).await?;
+        for step in plan::plan_options(&current, settings) {
+            self.run_step(&step).await?;
+        }
+        Ok(())
+    }
+}
 
 impl Client {
     /// Connects with an ADO.NET connection string (see `conn_string`).
-    pub fn connect(_connection_string: &str) -> Result<Client, Error> {
-        todo!()
+    pub fn connect(connection_string: &str) -> Result<Client, Error> {
+        let settings = ConnectionSettings::parse(connection_string)?;
+        let connection = block_on(exec::connect(&settings))??;
+        Ok(Client {
+            settings,
+            connection: Mutex::new(Some(connection)),
+        })
+    }
+
+    /// Runs `call` with exclusive use of the connection, on the caller's thread.
+    fn run<'a, T, Fut>(&'a self, call: impl FnOnce(Session<'a>) -> Fut) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<T, Error>> + 'a,
+    {
+        block_on(async move {
+            let slot = self.connection.lock().await;
+            call(Session {
+                settings: &self.settings,
+                slot,
+            })
+            .await
+        })?
     }
 
     /// Creates a linked server from a spec; on any failure nothing is left behind.
-    pub fn create(&self, _name: &str, _spec: &LinkedServerSpec) -> Result<(), Error> {
-        todo!()
+    pub fn create(&self, name: &str, spec: &LinkedServerSpec) -> Result<(), Error> {
+        let plan = plan::plan_create(name, spec)?;
+        self.run(|mut session| async move { session.run_plan(&plan).await })
     }
 
     /// Drops a linked server; without `drop_logins`, mappings other than the default one
     /// make it fail with `Status::HasLogins`.
-    pub fn drop_server(&self, _name: &str, _drop_logins: bool) -> Result<(), Error> {
-        todo!()
+    pub fn drop_server(&self, name: &str, drop_logins: bool) -> Result<(), Error> {
+        validate_sysname(SERVER_NAME, name)?;
+        let step = Step::DropServer {
+            server: name.to_string(),
+            drop_logins,
+        };
+        self.run(|mut session| async move { session.run_step(&step).await })
     }
 
     /// Creates or replaces the mapping of `local_login` (`None`: every login).
     pub fn map_login(
         &self,
-        _server: &str,
-        _local_login: Option<&str>,
-        _credentials: RemoteCredentials,
+        server: &str,
+        local_login: Option<&str>,
+        credentials: RemoteCredentials,
     ) -> Result<(), Error> {
-        todo!()
+        validate_sysname(SERVER_NAME, server)?;
+        validate_local_login(local_login)?;
+        credentials.validate()?;
+        let credentials = &credentials;
+        self.run(|mut session| async move {
+            on_connection!(session, exec::add_login, server, local_login, credentials).await
+        })
     }
 
     /// Removes the mapping of `local_login` (`None`: the mapping for every login).
-    pub fn unmap_login(&self, _server: &str, _local_login: Option<&str>) -> Result<(), Error> {
-        todo!()
+    pub fn unmap_login(&self, server: &str, local_login: Option<&str>) -> Result<(), Error> {
+        validate_sysname(SERVER_NAME, server)?;
+        validate_local_login(local_login)?;
+        self.run(|mut session| async move {
+            on_connection!(session, exec::drop_login, server, local_login).await
+        })
     }
 
     /// Sets `rpc` and/or `rpc out`; `None` leaves an option as it is.
-    pub fn set_rpc(&self, _server: &str, _rpc: Option<bool>, _rpc_out: Option<bool>) -> Result<(), Error> {
-        todo!()
+    pub fn set_rpc(
+        &self,
+        server: &str,
+        rpc: Option<bool>,
+        rpc_out: Option<bool>,
+    ) -> Result<(), Error> {
+        validate_sysname(SERVER_NAME, server)?;
+        let settings = plan::rpc_settings(rpc, rpc_out);
+        if settings.is_empty() {
+            return Ok(());
+        }
+        self.run(|mut session| async move { session.apply_options(server, &settings).await })
     }
 
     /// Sets one `sp_serveroption` option after checking name and value shape.
-    pub fn set_option(&self, _server: &str, _option: &str, _value: Option<&str>) -> Result<(), Error> {
-        todo!()
+    pub fn set_option(&self, server: &str, option: &str, value: Option<&str>) -> Result<(), Error> {
+        validate_sysname(SERVER_NAME, server)?;
+        let raw = value.map_or(RawOptionValue::Null, RawOptionValue::Text);
+        let setting = OptionSetting::parse(option, raw)?;
+        self.run(|mut session| async move { session.apply_options(server, &[setting]).await })
     }
 
     /// One linked server with its options and login mappings; `Status::NotFound` if absent.
-    pub fn get(&self, _server: &str) -> Result<LinkedServer, Error> {
-        todo!()
+    pub fn get(&self, server: &str) -> Result<LinkedServer, Error> {
+        validate_sysname(SERVER_NAME, server)?;
+        self.run(|mut session| async move { session.read_server(server).await })
     }
 
     /// Every linked server (not the local row), ordered by name.
     pub fn list(&self) -> Result<Vec<LinkedServer>, Error> {
-        todo!()
+        self.run(|mut session| async move { session.read_servers(None).await })
     }
 
     /// `sp_testlinkedserver`: Ok when the management instance can reach the server.
-    pub fn test(&self, _server: &str) -> Result<(), Error> {
-        todo!()
+    pub fn test(&self, server: &str) -> Result<(), Error> {
+        validate_sysname(SERVER_NAME, server)?;
+        self.run(
+            |mut session| async move { on_connection!(session, exec::test_server, server).await },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Client>();
+    }
+
+    #[test]
+    fn bad_connection_strings_fail_before_any_network_use() {
+        let error = Client::connect("Server=tcp:127.0.0.1,1;UID=sa;PWD=x;Colour=blue").unwrap_err();
+        assert_eq!(error.status, Status::InvalidArgument);
     }
 }

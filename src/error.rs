@@ -1,5 +1,13 @@
-//! Errors of the library: a [`Status`] that the C ABI returns unchanged, a message, and every
-//! server message (errors and infos) the failed call received.
+//! Errors of the library: a [`Status`] that the C ABI returns unchanged, a message, and the
+//! server messages the failed call received.
+//!
+//! Limitation of the driver (tiberius 0.13): a response's token stream keeps only the **first**
+//! ERROR token and throws INFO tokens away (`src/tds/stream/token.rs`). So
+//! [`Error::server_messages`] holds at most one message, complete in every field the server sent
+//! (number, severity, state, procedure, line, server, text); later errors and informational
+//! messages of the same call are not available through the driver and are not invented here.
+//! (tiberius does log them as `tracing` events, but those carry only the number and text, or
+//! just the text for INFO, so records built from them would be incomplete.)
 
 use serde::Serialize;
 
@@ -36,6 +44,20 @@ pub enum Status {
     Unsupported = 13,
 }
 
+impl Status {
+    /// The SQL Server error numbers that have a status of their own; everything else is `Sql`.
+    pub fn from_sql_number(number: i32) -> Status {
+        match number {
+            15015 | 7202 | 15007 => Status::NotFound,
+            15028 => Status::AlreadyExists,
+            15190 => Status::HasLogins,
+            15247 => Status::PermissionDenied,
+            18456 => Status::Authentication,
+            _ => Status::Sql,
+        }
+    }
+}
+
 /// An ERROR or INFO token as the server sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerMessage {
@@ -53,6 +75,119 @@ pub struct ServerMessage {
 pub struct Error {
     pub status: Status,
     pub message: String,
-    /// Every server error and info message of the failed call, in arrival order.
+    /// The server messages of the failed call that the driver exposes (see the module docs:
+    /// with tiberius 0.13 at most the first ERROR token).
     pub server_messages: Vec<ServerMessage>,
+}
+
+impl Error {
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+            server_messages: Vec::new(),
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::new(Status::InvalidArgument, message)
+    }
+
+    /// The error a server message maps to (see [`Status::from_sql_number`]).
+    pub fn from_server_message(server_message: ServerMessage) -> Error {
+        let message = format!(
+            "SQL Server error {} (severity {}, state {}{}): {}",
+            server_message.number,
+            server_message.severity,
+            server_message.state,
+            if server_message.procedure.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", procedure {}, line {}",
+                    server_message.procedure, server_message.line
+                )
+            },
+            server_message.message
+        );
+        Error {
+            status: Status::from_sql_number(server_message.number),
+            message,
+            server_messages: vec![server_message],
+        }
+    }
+
+    /// The number of the first server error, if the server raised one.
+    pub fn sql_number(&self) -> Option<i32> {
+        self.server_messages.first().map(|m| m.number)
+    }
+
+    /// Same error with more context in front of the message.
+    pub fn context(mut self, context: impl std::fmt::Display) -> Error {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(number: i32) -> ServerMessage {
+        ServerMessage {
+            number,
+            severity: 16,
+            state: 1,
+            procedure: "sp_dropserver".into(),
+            line: 56,
+            server: "MGMT01".into(),
+            message: "There are still remote logins or linked logins for the server 'X'.".into(),
+        }
+    }
+
+    #[test]
+    fn sql_numbers_map_to_their_statuses() {
+        let cases = [
+            (15015, Status::NotFound),
+            (7202, Status::NotFound),
+            (15007, Status::NotFound),
+            (15028, Status::AlreadyExists),
+            (15190, Status::HasLogins),
+            (15247, Status::PermissionDenied),
+            (18456, Status::Authentication),
+            (15600, Status::Sql),
+        ];
+        for (number, status) in cases {
+            assert_eq!(Status::from_sql_number(number), status, "{number}");
+        }
+    }
+
+    #[test]
+    fn server_error_keeps_every_field_and_names_the_procedure() {
+        let error = Error::from_server_message(message(15190));
+        assert_eq!(error.status, Status::HasLogins);
+        assert_eq!(error.sql_number(), Some(15190));
+        assert_eq!(error.server_messages, vec![message(15190)]);
+        assert!(error.message.contains("15190"), "{}", error.message);
+        assert!(
+            error.message.contains("sp_dropserver, line 56"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn status_numbers_are_the_abi() {
+        assert_eq!(Status::Ok as i32, 0);
+        assert_eq!(Status::Sql as i32, 6);
+        assert_eq!(Status::Unsupported as i32, 13);
+    }
 }

@@ -1,1 +1,612 @@
-//! TODO
+//! Talking to SQL Server with tiberius: connecting, running planned steps and the login
+//! procedures as named RPCs, and reading the catalog with one fixed, parameterised query.
+//!
+//! Nothing here builds SQL text from caller input: procedures are called by name with typed
+//! `nvarchar` parameters (`tiberius::Command`), and the catalog read is `sp_executesql` with
+//! fixed text and `@P1`. Every call checks the procedure's RETURN status as well as errors.
+//! Remote passwords are bound as RPC parameters only; the driver copies them into its packet
+//! buffer, which it does not zeroise (a limitation of tiberius).
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use tiberius::{ColumnData, Command, CommandItem, Config, EncryptionLevel, Row, SqlBrowser};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+use crate::conn_string::{ConnectionSettings, Encrypt};
+use crate::error::{Error, ServerMessage, Status};
+use crate::plan::{NewLinkedServer, Step};
+use crate::spec::{LinkedServer, LoginMapping, RemoteCredentials};
+
+pub(crate) type TdsClient = tiberius::Client<Compat<TcpStream>>;
+
+/// Where the system procedures live; the documented examples call them in `master`.
+const PROCEDURE_SCHEMA: &str = "master.sys.";
+
+/// Maps a driver error to our status. Server errors keep every field the driver exposes.
+pub(crate) fn driver_error(error: tiberius::error::Error) -> Error {
+    match error {
+        tiberius::error::Error::Server(token) => Error::from_server_message(ServerMessage {
+            number: i32::try_from(token.code()).unwrap_or(i32::MAX),
+            severity: token.class(),
+            state: token.state(),
+            procedure: token.procedure().to_string(),
+            line: token.line(),
+            server: token.server().to_string(),
+            message: token.message().to_string(),
+        }),
+        tiberius::error::Error::Io {
+            kind: std::io::ErrorKind::TimedOut,
+            message,
+        } => Error::new(Status::Timeout, format!("timed out: {message}")),
+        tiberius::error::Error::Io { message, .. } => {
+            Error::new(Status::Connection, format!("network error: {message}"))
+        }
+        tiberius::error::Error::Tls(message) => {
+            Error::new(Status::Tls, format!("TLS failed: {message}"))
+        }
+        // tiberius (pinned at 0.13.0) reports a PRELOGIN encryption mismatch this way.
+        tiberius::error::Error::Protocol(message)
+            if message.contains("requested encryption level") =>
+        {
+            Error::new(
+                Status::Tls,
+                format!(
+                    "{message} (the server offers less encryption than 'Encrypt' asks for; \
+                     Encrypt=false allows a server without TLS)"
+                ),
+            )
+        }
+        tiberius::error::Error::Protocol(message) => {
+            Error::new(Status::Connection, format!("TDS protocol error: {message}"))
+        }
+        other => Error::new(Status::Internal, format!("driver error: {other}")),
+    }
+}
+
+/// Whether an error leaves the connection unusable (broken, out of sync or never made).
+pub(crate) fn loses_connection(error: &Error) -> bool {
+    matches!(
+        error.status,
+        Status::Connection | Status::Timeout | Status::Tls | Status::Internal
+    )
+}
+
+/// Runs `work` within `limit` (`None`: unbounded); `None` when the time ran out first.
+pub(crate) async fn within<F: std::future::Future>(
+    limit: Option<Duration>,
+    work: F,
+) -> Option<F::Output> {
+    match limit {
+        None => Some(work.await),
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+    }
+}
+
+async fn open_tcp(config: &Config, named_instance: bool) -> tiberius::Result<TcpStream> {
+    let tcp = if named_instance {
+        TcpStream::connect_named(config).await?
+    } else {
+        TcpStream::connect(config.get_addr()).await?
+    };
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
+async fn open(config: Config, named_instance: bool) -> tiberius::Result<TdsClient> {
+    let tcp = open_tcp(&config, named_instance).await?;
+    tiberius::Client::connect(config, tcp.compat_write()).await
+}
+
+/// PRELOGIN ENCRYPTION value of a server that cannot encrypt at all (MS-TDS 2.2.6.5).
+const ENCRYPT_NOT_SUP: u8 = 2;
+
+/// Asks the server, on a throw-away connection, whether it supports encryption at all.
+///
+/// `Encrypt=false` means "TLS for the login, or no TLS when the server has none" (SqlClient).
+/// tiberius cannot express that: its login-only level insists on TLS. So the PRELOGIN answer is
+/// read first and plaintext is chosen only when the server says ENCRYPT_NOT_SUP. Any failure
+/// (e.g. a TDS 8.0 strict server expecting TLS first) leaves the decision to the real handshake.
+async fn server_cannot_encrypt(config: &Config, named_instance: bool) -> bool {
+    async fn probe(config: &Config, named_instance: bool) -> std::io::Result<u8> {
+        let tcp = open_tcp(config, named_instance)
+            .await
+            .map_err(std::io::Error::other)?;
+        // Option table: VERSION at 11 (6 bytes), ENCRYPTION at 17 (1 byte, ENCRYPT_OFF), end.
+        let payload: [u8; 18] = [
+            0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xFF, 0, 0, 0, 0, 0, 0, 0x00,
+        ];
+        let mut packet = vec![0x12, 0x01, 0, (8 + payload.len()) as u8, 0, 0, 1, 0];
+        packet.extend_from_slice(&payload);
+        write_all(&tcp, &packet).await?;
+        let mut header = [0u8; 8];
+        read_exact(&tcp, &mut header).await?;
+        let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let mut body = vec![0u8; length.saturating_sub(8)];
+        read_exact(&tcp, &mut body).await?;
+        // Option table entries are 5 bytes (token, offset, length) up to a 0xFF terminator.
+        let mut option = 0;
+        while option + 5 <= body.len() && body[option] != 0xFF {
+            if body[option] == 0x01 {
+                let offset = usize::from(u16::from_be_bytes([body[option + 1], body[option + 2]]));
+                return body
+                    .get(offset)
+                    .copied()
+                    .ok_or_else(|| std::io::ErrorKind::InvalidData.into());
+            }
+            option += 5;
+        }
+        Err(std::io::ErrorKind::InvalidData.into())
+    }
+    matches!(probe(config, named_instance).await, Ok(ENCRYPT_NOT_SUP))
+}
+
+async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        tcp.writable().await?;
+        match tcp.try_write(bytes) {
+            Ok(written) => bytes = &bytes[written..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn read_exact(tcp: &TcpStream, mut buffer: &mut [u8]) -> std::io::Result<()> {
+    while !buffer.is_empty() {
+        tcp.readable().await?;
+        match tcp.try_read(buffer) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(read) => buffer = &mut buffer[read..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Connects and logs in, TCP connect and handshake together bounded by `Connect Timeout`.
+/// Follows one routing redirect (Azure gateways send one).
+pub(crate) async fn connect(settings: &ConnectionSettings) -> Result<TdsClient, Error> {
+    let named_instance = settings.instance.is_some() && settings.port.is_none();
+    let attempt = async {
+        let mut config = settings.tiberius_config()?;
+        if settings.encrypt == Encrypt::Optional
+            && server_cannot_encrypt(&config, named_instance).await
+        {
+            config.encryption(EncryptionLevel::NotSupported);
+        }
+        match open(config.clone(), named_instance).await {
+            Err(tiberius::error::Error::Routing { host, port }) => {
+                let mut redirected = config;
+                redirected.host(host);
+                redirected.port(port);
+                open(redirected, false).await
+            }
+            other => other,
+        }
+        .map_err(driver_error)
+    };
+    let outcome = within(settings.connect_timeout, attempt)
+        .await
+        .unwrap_or_else(|| {
+            Err(Error::new(
+                Status::Timeout,
+                format!(
+                    "no connection within the connect timeout ({} s)",
+                    settings
+                        .connect_timeout
+                        .map(|l| l.as_secs())
+                        .unwrap_or_default()
+                ),
+            ))
+        });
+    outcome.map_err(|e| e.context(format!("cannot connect to {}", settings.address())))
+}
+
+/// Sends one procedure call and reads its whole answer; Ok only for RETURN 0 (or none) and no
+/// error.
+async fn call(client: &mut TdsClient, procedure: &str, command: Command<'_>) -> Result<(), Error> {
+    let mut stream = command
+        .exec(client)
+        .await
+        .map_err(|e| driver_error(e).context(procedure))?;
+    let mut return_status = None;
+    // The driver reports the first server error after the answer's last token, so the
+    // connection is in sync again when it surfaces.
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| driver_error(e).context(procedure))?
+    {
+        if let CommandItem::ReturnStatus(status) = item {
+            return_status = Some(status);
+        }
+    }
+    match return_status {
+        None | Some(0) => Ok(()),
+        Some(status) => Err(Error::new(
+            Status::Sql,
+            format!("{procedure}: returned {status} without an error message"),
+        )),
+    }
+}
+
+/// Leaves out a parameter whose default is NULL instead of sending NULL: tiberius can only send
+/// an untyped NULL (TDS NULLTYPE), which parameters that must be NULL explicitly still get.
+fn bind_unless_null<'a>(command: &mut Command<'a>, name: &'static str, value: Option<&'a str>) {
+    if let Some(value) = value {
+        command.bind_param(name, value);
+    }
+}
+
+fn procedure(name: &str) -> String {
+    format!("{PROCEDURE_SCHEMA}{name}")
+}
+
+/// Runs one planned step.
+pub(crate) async fn run_step(client: &mut TdsClient, step: &Step) -> Result<(), Error> {
+    match step {
+        Step::AddLinkedServer(NewLinkedServer {
+            name,
+            product,
+            provider,
+            data_source,
+            location,
+            provider_string,
+            catalog,
+        }) => {
+            let mut command = Command::new(procedure("sp_addlinkedserver"));
+            command.bind_param("@server", name.as_str());
+            command.bind_param("@srvproduct", product.as_str());
+            bind_unless_null(&mut command, "@provider", provider.as_deref());
+            bind_unless_null(&mut command, "@datasrc", data_source.as_deref());
+            bind_unless_null(&mut command, "@location", location.as_deref());
+            bind_unless_null(&mut command, "@provstr", provider_string.as_deref());
+            bind_unless_null(&mut command, "@catalog", catalog.as_deref());
+            call(client, "sp_addlinkedserver", command).await
+        }
+        Step::SetOption { server, setting } => {
+            let mut command = Command::new(procedure("sp_serveroption"));
+            command.bind_param("@server", server.as_str());
+            command.bind_param("@optname", setting.option.name());
+            command.bind_param(
+                "@optvalue",
+                setting.value.to_parameter().map(Cow::<str>::Owned),
+            );
+            call(client, "sp_serveroption", command)
+                .await
+                .map_err(|e| e.context(format!("option '{}'", setting.option.name())))
+        }
+        Step::DropServer {
+            server,
+            drop_logins,
+        } => {
+            let mut command = Command::new(procedure("sp_dropserver"));
+            command.bind_param("@server", server.as_str());
+            bind_unless_null(
+                &mut command,
+                "@droplogins",
+                drop_logins.then_some("droplogins"),
+            );
+            call(client, "sp_dropserver", command).await
+        }
+    }
+}
+
+/// `sp_addlinkedsrvlogin`; the password goes only into the RPC parameter.
+pub(crate) async fn add_login(
+    client: &mut TdsClient,
+    server: &str,
+    local_login: Option<&str>,
+    credentials: &RemoteCredentials,
+) -> Result<(), Error> {
+    let mut command = Command::new(procedure("sp_addlinkedsrvlogin"));
+    command.bind_param("@rmtsrvname", server);
+    match credentials {
+        RemoteCredentials::SelfMapping => {
+            command.bind_param("@useself", "TRUE");
+            bind_unless_null(&mut command, "@locallogin", local_login);
+        }
+        RemoteCredentials::Remote { user, password } => {
+            command.bind_param("@useself", "FALSE");
+            bind_unless_null(&mut command, "@locallogin", local_login);
+            bind_unless_null(&mut command, "@rmtuser", user.as_deref());
+            bind_unless_null(
+                &mut command,
+                "@rmtpassword",
+                password.as_ref().map(|p| p.as_str()),
+            );
+        }
+    }
+    call(client, "sp_addlinkedsrvlogin", command).await
+}
+
+/// `sp_droplinkedsrvlogin`; `@locallogin` is always sent (NULL = the mapping for every login).
+pub(crate) async fn drop_login(
+    client: &mut TdsClient,
+    server: &str,
+    local_login: Option<&str>,
+) -> Result<(), Error> {
+    let mut command = Command::new(procedure("sp_droplinkedsrvlogin"));
+    command.bind_param("@rmtsrvname", server);
+    command.bind_param("@locallogin", local_login);
+    call(client, "sp_droplinkedsrvlogin", command).await
+}
+
+/// `sp_testlinkedserver` (its one parameter in documented position, as `nvarchar`).
+pub(crate) async fn test_server(client: &mut TdsClient, server: &str) -> Result<(), Error> {
+    let mut command = Command::new(procedure("sp_testlinkedserver"));
+    command.bind_param("@servername", server);
+    call(client, "sp_testlinkedserver", command).await
+}
+
+/// The catalog read shared by `get` and `list`: each server with its login mappings, one row
+/// per mapping (or one row with NULL mapping columns), the local row excluded.
+macro_rules! servers_query {
+    ($filter:literal) => {
+        concat!(
+            "SELECT s.server_id, s.name, s.product, s.provider, s.data_source, s.location, ",
+            "s.provider_string, s.catalog, s.connect_timeout, s.query_timeout, ",
+            "s.is_remote_login_enabled, s.is_rpc_out_enabled, s.is_data_access_enabled, ",
+            "s.is_collation_compatible, s.uses_remote_collation, s.collation_name, ",
+            "s.lazy_schema_validation, s.is_system, s.is_publisher, s.is_subscriber, ",
+            "s.is_distributor, s.is_nonsql_subscriber, ",
+            "s.is_remote_proc_transaction_promotion_enabled, s.modify_date, ",
+            "ll.local_principal_id, p.name AS local_login, ll.uses_self_credential, ll.remote_name ",
+            "FROM sys.servers AS s ",
+            "LEFT JOIN sys.linked_logins AS ll ON ll.server_id = s.server_id ",
+            "LEFT JOIN sys.server_principals AS p ON p.principal_id = ll.local_principal_id ",
+            "WHERE s.server_id <> 0",
+            $filter,
+            " ORDER BY s.name, s.server_id, ll.local_principal_id"
+        )
+    };
+}
+
+/// Every linked server; the texts are fixed, the name travels as `@P1`.
+pub(crate) const LIST_SERVERS_SQL: &str = servers_query!("");
+/// One linked server, compared by the server under its collation.
+pub(crate) const GET_SERVER_SQL: &str = servers_query!(" AND s.name = @P1");
+
+/// Reads one server (`Some(name)`) or all of them, in one query.
+pub(crate) async fn read_servers(
+    client: &mut TdsClient,
+    name: Option<&str>,
+) -> Result<Vec<LinkedServer>, Error> {
+    let stream = match name {
+        Some(name) => client.query(GET_SERVER_SQL, &[&name]).await,
+        None => client.query(LIST_SERVERS_SQL, &[]).await,
+    }
+    .map_err(|e| driver_error(e).context("reading sys.servers"))?;
+    let rows = stream
+        .into_first_result()
+        .await
+        .map_err(|e| driver_error(e).context("reading sys.servers"))?;
+    servers_from_rows(&rows).map_err(|e| e.context("reading sys.servers"))
+}
+
+fn servers_from_rows(rows: &[Row]) -> Result<Vec<LinkedServer>, Error> {
+    let mut servers: Vec<LinkedServer> = Vec::new();
+    for row in rows {
+        let cells = Cells(row.cells().map(|(_, data)| data).collect());
+        let server_id = cells.int(0)?;
+        if servers.last().map(|s| s.server_id) != Some(server_id) {
+            servers.push(LinkedServer {
+                server_id,
+                name: cells.string(1)?,
+                product: cells.string(2)?,
+                provider: cells.string(3)?,
+                data_source: cells.opt_string(4)?,
+                location: cells.opt_string(5)?,
+                provider_string: cells.opt_string(6)?,
+                catalog: cells.opt_string(7)?,
+                connect_timeout: cells.int(8)?,
+                query_timeout: cells.int(9)?,
+                rpc: cells.flag(10)?,
+                rpc_out: cells.flag(11)?,
+                data_access: cells.flag(12)?,
+                collation_compatible: cells.flag(13)?,
+                use_remote_collation: cells.flag(14)?,
+                collation_name: cells.opt_string(15)?,
+                lazy_schema_validation: cells.flag(16)?,
+                is_system: cells.flag(17)?,
+                is_publisher: cells.flag(18)?,
+                is_subscriber: cells.flag(19)?,
+                is_distributor: cells.flag(20)?,
+                is_nonsql_subscriber: cells.flag(21)?,
+                remote_proc_transaction_promotion: cells.flag(22)?,
+                modify_date: cells.timestamp(23)?,
+                logins: Vec::new(),
+            });
+        }
+        if let Some(principal_id) = cells.opt_int(24)? {
+            let server = servers.last_mut().expect("pushed above");
+            server.logins.push(LoginMapping {
+                local_login: if principal_id == 0 {
+                    None
+                } else {
+                    cells.opt_string(25)?
+                },
+                uses_self_credential: cells.flag(26)?,
+                remote_user: cells.opt_string(27)?,
+            });
+        }
+    }
+    Ok(servers)
+}
+
+/// One row's values, read by position with the column types SQL Server uses.
+struct Cells<'a>(Vec<&'a ColumnData<'static>>);
+
+impl Cells<'_> {
+    fn get(&self, index: usize) -> Result<&ColumnData<'static>, Error> {
+        self.0.get(index).copied().ok_or_else(|| {
+            Error::new(
+                Status::Internal,
+                format!("the catalog query returned no column {index}"),
+            )
+        })
+    }
+
+    fn unexpected(&self, index: usize, wanted: &str) -> Error {
+        let found = self
+            .0
+            .get(index)
+            .map(|d| format!("{d:?}"))
+            .unwrap_or_default();
+        Error::new(
+            Status::Internal,
+            format!("catalog column {index}: expected {wanted}, got {found}"),
+        )
+    }
+
+    fn opt_int(&self, index: usize) -> Result<Option<i32>, Error> {
+        Ok(match self.get(index)? {
+            ColumnData::I32(v) => *v,
+            ColumnData::I16(v) => v.map(i32::from),
+            ColumnData::U8(v) => v.map(i32::from),
+            ColumnData::I64(v) => match v {
+                Some(v) => Some(i32::try_from(*v).map_err(|_| self.unexpected(index, "an int"))?),
+                None => None,
+            },
+            _ => return Err(self.unexpected(index, "an int")),
+        })
+    }
+
+    fn int(&self, index: usize) -> Result<i32, Error> {
+        self.opt_int(index)?
+            .ok_or_else(|| self.unexpected(index, "an int"))
+    }
+
+    fn flag(&self, index: usize) -> Result<bool, Error> {
+        match self.get(index)? {
+            ColumnData::Bit(Some(b)) => Ok(*b),
+            _ => Err(self.unexpected(index, "a bit")),
+        }
+    }
+
+    fn opt_string(&self, index: usize) -> Result<Option<String>, Error> {
+        match self.get(index)? {
+            ColumnData::String(v) => Ok(v.as_ref().map(|s| s.to_string())),
+            _ => Err(self.unexpected(index, "a string")),
+        }
+    }
+
+    fn string(&self, index: usize) -> Result<String, Error> {
+        self.opt_string(index)?
+            .ok_or_else(|| self.unexpected(index, "a string"))
+    }
+
+    fn timestamp(&self, index: usize) -> Result<Option<String>, Error> {
+        Ok(match self.get(index)? {
+            ColumnData::DateTime(v) => v.map(|dt| {
+                // datetime: days since 1900-01-01 and 1/300 s ticks.
+                let millis = (u64::from(dt.seconds_fragments()) * 10 + 1) / 3;
+                iso_timestamp(i64::from(dt.days()) + DAYS_1900_TO_1970, millis)
+            }),
+            ColumnData::SmallDateTime(v) => v.map(|dt| {
+                iso_timestamp(
+                    i64::from(dt.days()) + DAYS_1900_TO_1970,
+                    u64::from(dt.seconds_fragments()) * 60_000,
+                )
+            }),
+            ColumnData::DateTime2(v) => v.map(|dt| {
+                let time = dt.time();
+                let nanos = u128::from(time.increments()) * 1_000_000_000
+                    / 10u128.pow(u32::from(time.scale()));
+                iso_timestamp(
+                    i64::from(dt.date().days()) - DAYS_0001_TO_1970,
+                    u64::try_from(nanos / 1_000_000).unwrap_or(0),
+                )
+            }),
+            _ => return Err(self.unexpected(index, "a datetime")),
+        })
+    }
+}
+
+/// 1900-01-01 is 25567 days before 1970-01-01.
+const DAYS_1900_TO_1970: i64 = -25_567;
+/// 0001-01-01 is 719162 days before 1970-01-01.
+const DAYS_0001_TO_1970: i64 = 719_162;
+
+/// `YYYY-MM-DDTHH:MM:SS.mmm` from days since 1970-01-01 and milliseconds into the day.
+fn iso_timestamp(days_since_1970: i64, millis_of_day: u64) -> String {
+    // Civil-from-days (proleptic Gregorian), with eras of 400 years.
+    let z = days_since_1970 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let seconds = millis_of_day / 1000;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        millis_of_day % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_8601() {
+        assert_eq!(iso_timestamp(0, 0), "1970-01-01T00:00:00.000");
+        assert_eq!(
+            iso_timestamp(DAYS_1900_TO_1970, 0),
+            "1900-01-01T00:00:00.000"
+        );
+        // 2026-11-26 is day 46350 of the datetime calendar; 13:05:07.123.
+        assert_eq!(
+            iso_timestamp(46_350 + DAYS_1900_TO_1970, 47_107_123),
+            "2026-11-26T13:05:07.123"
+        );
+        assert_eq!(
+            iso_timestamp(-DAYS_0001_TO_1970, 0),
+            "0001-01-01T00:00:00.000"
+        );
+        assert_eq!(iso_timestamp(11_016, 0), "2000-02-29T00:00:00.000");
+    }
+
+    #[test]
+    fn catalog_queries_are_fixed_and_parameterised() {
+        assert!(GET_SERVER_SQL.contains("WHERE s.server_id <> 0 AND s.name = @P1 ORDER BY"));
+        assert!(LIST_SERVERS_SQL.contains("WHERE s.server_id <> 0 ORDER BY s.name"));
+        assert!(!LIST_SERVERS_SQL.contains("@P1"));
+    }
+
+    #[test]
+    fn driver_errors_map_to_statuses() {
+        let io = |kind| tiberius::error::Error::Io {
+            kind,
+            message: "m".into(),
+        };
+        assert_eq!(
+            driver_error(io(std::io::ErrorKind::TimedOut)).status,
+            Status::Timeout
+        );
+        assert_eq!(
+            driver_error(io(std::io::ErrorKind::ConnectionRefused)).status,
+            Status::Connection
+        );
+        assert_eq!(
+            driver_error(tiberius::error::Error::Tls("bad cert".into())).status,
+            Status::Tls
+        );
+        assert!(loses_connection(&driver_error(
+            tiberius::error::Error::Protocol("x".into())
+        )));
+        assert!(!loses_connection(&Error::new(Status::Sql, "x")));
+    }
+}

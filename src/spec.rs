@@ -7,9 +7,49 @@
 //!   "provider_string": null, "catalog": null, "options": {"rpc out": true, "query timeout": 30}}`;
 //!   unknown fields are rejected.
 //! - `LinkedServer` (get/list output), see the struct.
+//!
+//! Validation lives here too: names and property lengths (the server would silently truncate
+//! over-long values, so they are refused before anything is sent) and the `sp_serveroption`
+//! whitelist with the value shape of each option.
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// `sysname` is `nvarchar(128)`: at most 128 UTF-16 code units.
+pub const SYSNAME_UNITS: usize = 128;
+/// `@srvproduct` and `@provider` are `nvarchar(128)`.
+pub const PRODUCT_UNITS: usize = 128;
+/// `@datasrc`, `@location` and `@provstr` are `nvarchar(4000)`.
+pub const PROPERTY_UNITS: usize = 4000;
+/// `sp_serveroption @optvalue` is `nvarchar(128)` on current versions.
+pub const OPTION_VALUE_UNITS: usize = 128;
+
+/// Refuses an empty name, one over 128 UTF-16 code units or one containing U+0000 (the
+/// server would truncate or reject it). Every other character is legal and sent as is.
+pub fn validate_sysname(what: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid_argument(format!("{what} must not be empty")));
+    }
+    validate_text(what, value, SYSNAME_UNITS)
+}
+
+/// Refuses a value over `max_units` UTF-16 code units or containing U+0000.
+pub fn validate_text(what: &str, value: &str, max_units: usize) -> Result<(), Error> {
+    let units = value.encode_utf16().count();
+    if units > max_units {
+        return Err(Error::invalid_argument(format!(
+            "{what} is {units} UTF-16 code units long; at most {max_units} are allowed"
+        )));
+    }
+    if value.contains('\0') {
+        return Err(Error::invalid_argument(format!(
+            "{what} must not contain U+0000"
+        )));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,12 +66,44 @@ pub struct LinkedServerSpec {
     pub options: serde_json::Map<String, serde_json::Value>,
 }
 
+impl LinkedServerSpec {
+    /// Parses the JSON document; unknown fields and wrong types are `InvalidArgument`.
+    pub fn from_json(json: &str) -> Result<LinkedServerSpec, Error> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("invalid linked server spec JSON: {e}")))
+    }
+}
+
 /// How a local login reaches the linked server. Debug never shows the password.
 pub enum RemoteCredentials {
     /// `@useself = 'TRUE'`: the caller's own credentials.
     SelfMapping,
     /// `@useself = 'FALSE'` with a remote login (both `None`: no security context).
-    Remote { user: Option<String>, password: Option<Zeroizing<String>> },
+    Remote {
+        user: Option<String>,
+        password: Option<Zeroizing<String>>,
+    },
+}
+
+impl RemoteCredentials {
+    /// Checks lengths (`@rmtuser` and `@rmtpassword` are `sysname`) without echoing the password.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let RemoteCredentials::Remote { user, password } = self {
+            if let Some(user) = user {
+                validate_sysname("remote user", user)?;
+            }
+            // Not validate_text: its message would give away the password's length.
+            if let Some(password) = password {
+                if password.encode_utf16().count() > SYSNAME_UNITS || password.contains('\0') {
+                    return Err(Error::invalid_argument(format!(
+                        "remote password must be at most {SYSNAME_UNITS} UTF-16 code units and \
+                         contain no U+0000"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for RemoteCredentials {
@@ -85,4 +157,396 @@ pub struct LinkedServer {
     /// ISO 8601, as the server reported it.
     pub modify_date: Option<String>,
     pub logins: Vec<LoginMapping>,
+}
+
+/// Every `sp_serveroption` option (reference §8.1); `name()` is the exact `@optname` string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServerOption {
+    CollationCompatible,
+    CollationName,
+    ConnectTimeout,
+    DataAccess,
+    Dist,
+    LazySchemaValidation,
+    Name,
+    ProviderString,
+    Pub,
+    QueryTimeout,
+    RemoteProcTransactionPromotion,
+    Rpc,
+    RpcOut,
+    Sub,
+    System,
+    UseRemoteCollation,
+}
+
+/// What values an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueShape {
+    OnOff,
+    /// `system` accepts only true/on.
+    OnOnly,
+    Seconds,
+    /// A collation name, or null for none.
+    Collation,
+    /// A new linked server name.
+    Sysname,
+    /// A provider string, or null for none.
+    ProviderString,
+}
+
+impl ServerOption {
+    pub const ALL: [ServerOption; 16] = [
+        ServerOption::CollationCompatible,
+        ServerOption::CollationName,
+        ServerOption::ConnectTimeout,
+        ServerOption::DataAccess,
+        ServerOption::Dist,
+        ServerOption::LazySchemaValidation,
+        ServerOption::Name,
+        ServerOption::ProviderString,
+        ServerOption::Pub,
+        ServerOption::QueryTimeout,
+        ServerOption::RemoteProcTransactionPromotion,
+        ServerOption::Rpc,
+        ServerOption::RpcOut,
+        ServerOption::Sub,
+        ServerOption::System,
+        ServerOption::UseRemoteCollation,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerOption::CollationCompatible => "collation compatible",
+            ServerOption::CollationName => "collation name",
+            ServerOption::ConnectTimeout => "connect timeout",
+            ServerOption::DataAccess => "data access",
+            ServerOption::Dist => "dist",
+            ServerOption::LazySchemaValidation => "lazy schema validation",
+            ServerOption::Name => "name",
+            ServerOption::ProviderString => "provider string",
+            ServerOption::Pub => "pub",
+            ServerOption::QueryTimeout => "query timeout",
+            ServerOption::RemoteProcTransactionPromotion => "remote proc transaction promotion",
+            ServerOption::Rpc => "rpc",
+            ServerOption::RpcOut => "rpc out",
+            ServerOption::Sub => "sub",
+            ServerOption::System => "system",
+            ServerOption::UseRemoteCollation => "use remote collation",
+        }
+    }
+
+    /// Case-insensitive, as the server matches them; anything else is `InvalidArgument`.
+    pub fn parse(name: &str) -> Result<ServerOption, Error> {
+        ServerOption::ALL
+            .into_iter()
+            .find(|o| o.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = ServerOption::ALL.iter().map(|o| o.name()).collect();
+                Error::invalid_argument(format!(
+                    "unknown server option '{name}'; known options: {}",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    fn shape(self) -> ValueShape {
+        match self {
+            ServerOption::CollationName => ValueShape::Collation,
+            ServerOption::ConnectTimeout | ServerOption::QueryTimeout => ValueShape::Seconds,
+            ServerOption::Name => ValueShape::Sysname,
+            ServerOption::ProviderString => ValueShape::ProviderString,
+            ServerOption::System => ValueShape::OnOnly,
+            _ => ValueShape::OnOff,
+        }
+    }
+}
+
+/// An option value as a caller gave it: from JSON (`options` of a spec) or from a string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawOptionValue<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Text(&'a str),
+}
+
+impl<'a> RawOptionValue<'a> {
+    /// JSON arrays, objects and fractional numbers have no meaning for any option.
+    pub fn from_json(value: &'a serde_json::Value) -> Option<RawOptionValue<'a>> {
+        match value {
+            serde_json::Value::Null => Some(RawOptionValue::Null),
+            serde_json::Value::Bool(b) => Some(RawOptionValue::Bool(*b)),
+            serde_json::Value::Number(n) => n.as_i64().map(RawOptionValue::Int),
+            serde_json::Value::String(s) => Some(RawOptionValue::Text(s)),
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            RawOptionValue::Null => "null".into(),
+            RawOptionValue::Bool(b) => b.to_string(),
+            RawOptionValue::Int(i) => i.to_string(),
+            RawOptionValue::Text(t) => format!("'{t}'"),
+        }
+    }
+}
+
+/// A checked option value, normalised to what is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionValue {
+    /// Sent as `N'true'` / `N'false'`.
+    Flag(bool),
+    /// Non-negative seconds, sent as decimal text.
+    Seconds(i32),
+    /// Sent as given; `None` is SQL NULL.
+    Text(Option<String>),
+}
+
+impl OptionValue {
+    /// The `@optvalue` parameter.
+    pub fn to_parameter(&self) -> Option<String> {
+        match self {
+            OptionValue::Flag(true) => Some("true".into()),
+            OptionValue::Flag(false) => Some("false".into()),
+            OptionValue::Seconds(s) => Some(s.to_string()),
+            OptionValue::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// One whitelisted option with a value of the right shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionSetting {
+    pub option: ServerOption,
+    pub value: OptionValue,
+}
+
+impl OptionSetting {
+    /// Checks the option name against the whitelist and the value against the option's shape.
+    /// On/off options take true/false/on/off/yes/no/1/0 (any case) or a JSON bool or 0/1.
+    pub fn parse(option_name: &str, raw: RawOptionValue<'_>) -> Result<OptionSetting, Error> {
+        let option = ServerOption::parse(option_name)?;
+        let bad = |expected: &str| {
+            Error::invalid_argument(format!(
+                "server option '{}' takes {expected}, not {}",
+                option.name(),
+                raw.describe()
+            ))
+        };
+        let value = match option.shape() {
+            ValueShape::OnOff | ValueShape::OnOnly => {
+                let flag = match raw {
+                    RawOptionValue::Bool(b) => Some(b),
+                    RawOptionValue::Int(1) => Some(true),
+                    RawOptionValue::Int(0) => Some(false),
+                    RawOptionValue::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+                        "true" | "on" | "yes" | "1" => Some(true),
+                        "false" | "off" | "no" | "0" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match (option.shape(), flag) {
+                    (ValueShape::OnOnly, Some(true)) => OptionValue::Flag(true),
+                    (ValueShape::OnOnly, _) => return Err(bad("only true (on)")),
+                    (_, Some(flag)) => OptionValue::Flag(flag),
+                    (_, None) => return Err(bad("true/false, on/off or 1/0")),
+                }
+            }
+            ValueShape::Seconds => {
+                let seconds = match raw {
+                    RawOptionValue::Int(i) => Some(i),
+                    RawOptionValue::Text(t) if t.trim().bytes().all(|b| b.is_ascii_digit()) => {
+                        t.trim().parse::<i64>().ok()
+                    }
+                    _ => None,
+                };
+                match seconds
+                    .and_then(|s| i32::try_from(s).ok())
+                    .filter(|s| *s >= 0)
+                {
+                    Some(s) => OptionValue::Seconds(s),
+                    None => return Err(bad("a whole number of seconds from 0 to 2147483647")),
+                }
+            }
+            ValueShape::Collation => match raw {
+                RawOptionValue::Null => OptionValue::Text(None),
+                RawOptionValue::Text(t)
+                    if !t.is_empty()
+                        && t.len() <= SYSNAME_UNITS
+                        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    OptionValue::Text(Some(t.to_string()))
+                }
+                _ => return Err(bad("a collation name (letters, digits, '_') or null")),
+            },
+            ValueShape::Sysname => match raw {
+                RawOptionValue::Text(t) => {
+                    validate_sysname("new linked server name", t)?;
+                    OptionValue::Text(Some(t.to_string()))
+                }
+                _ => return Err(bad("a name")),
+            },
+            ValueShape::ProviderString => match raw {
+                RawOptionValue::Null => OptionValue::Text(None),
+                RawOptionValue::Text(t) => {
+                    validate_text("provider string option value", t, OPTION_VALUE_UNITS)?;
+                    OptionValue::Text(Some(t.to_string()))
+                }
+                _ => return Err(bad("a string or null")),
+            },
+        };
+        Ok(OptionSetting { option, value })
+    }
+
+    /// Whether `server` already has this value (so setting it would change nothing).
+    pub fn is_current(&self, server: &LinkedServer) -> bool {
+        let flag = |current: bool| self.value == OptionValue::Flag(current);
+        let text = |current: Option<&str>| match &self.value {
+            OptionValue::Text(t) => t.as_deref() == current,
+            _ => false,
+        };
+        match self.option {
+            ServerOption::CollationCompatible => flag(server.collation_compatible),
+            ServerOption::CollationName => text(server.collation_name.as_deref()),
+            ServerOption::ConnectTimeout => {
+                self.value == OptionValue::Seconds(server.connect_timeout)
+            }
+            ServerOption::DataAccess => flag(server.data_access),
+            ServerOption::Dist => flag(server.is_distributor),
+            ServerOption::LazySchemaValidation => flag(server.lazy_schema_validation),
+            ServerOption::Name => text(Some(&server.name)),
+            ServerOption::ProviderString => text(server.provider_string.as_deref()),
+            ServerOption::Pub => flag(server.is_publisher),
+            ServerOption::QueryTimeout => self.value == OptionValue::Seconds(server.query_timeout),
+            ServerOption::RemoteProcTransactionPromotion => {
+                flag(server.remote_proc_transaction_promotion)
+            }
+            ServerOption::Rpc => flag(server.rpc),
+            ServerOption::RpcOut => flag(server.rpc_out),
+            ServerOption::Sub => flag(server.is_subscriber),
+            ServerOption::System => flag(server.is_system),
+            ServerOption::UseRemoteCollation => flag(server.use_remote_collation),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(name: &str, raw: RawOptionValue<'_>) -> Result<OptionSetting, Error> {
+        OptionSetting::parse(name, raw)
+    }
+
+    #[test]
+    fn names_are_checked_in_utf16_units() {
+        assert!(validate_sysname("name", "").is_err());
+        assert!(validate_sysname("name", &"x".repeat(128)).is_ok());
+        assert!(validate_sysname("name", &"x".repeat(129)).is_err());
+        // 64 astral characters are 128 UTF-16 code units; one more is too many.
+        assert!(validate_sysname("name", &"😀".repeat(64)).is_ok());
+        assert!(validate_sysname("name", &"😀".repeat(65)).is_err());
+        assert!(validate_sysname("name", "a\0b").is_err());
+        assert!(validate_sysname("name", "x'];--/**/ Zürich 東京").is_ok());
+    }
+
+    #[test]
+    fn on_off_values_normalise_to_true_false() {
+        for (raw, expected) in [
+            (RawOptionValue::Bool(true), "true"),
+            (RawOptionValue::Int(0), "false"),
+            (RawOptionValue::Text("ON"), "true"),
+            (RawOptionValue::Text("off"), "false"),
+            (RawOptionValue::Text("1"), "true"),
+            (RawOptionValue::Text("False"), "false"),
+        ] {
+            let s = setting("RPC Out", raw).unwrap();
+            assert_eq!(s.option, ServerOption::RpcOut);
+            assert_eq!(s.value.to_parameter().as_deref(), Some(expected), "{raw:?}");
+        }
+        for raw in [
+            RawOptionValue::Null,
+            RawOptionValue::Int(2),
+            RawOptionValue::Text("maybe"),
+        ] {
+            assert!(setting("rpc", raw).is_err(), "{raw:?}");
+        }
+        assert!(setting("system", RawOptionValue::Bool(false)).is_err());
+        assert!(setting("system", RawOptionValue::Text("on")).is_ok());
+    }
+
+    #[test]
+    fn timeouts_are_non_negative_integers() {
+        let s = setting("query timeout", RawOptionValue::Int(30)).unwrap();
+        assert_eq!(s.value, OptionValue::Seconds(30));
+        assert_eq!(
+            setting("connect timeout", RawOptionValue::Text("0"))
+                .unwrap()
+                .value,
+            OptionValue::Seconds(0)
+        );
+        for raw in [
+            RawOptionValue::Int(-1),
+            RawOptionValue::Int(i64::from(i32::MAX) + 1),
+            RawOptionValue::Text("-1"),
+            RawOptionValue::Text("1e3"),
+            RawOptionValue::Bool(true),
+            RawOptionValue::Null,
+        ] {
+            assert!(setting("query timeout", raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn strings_collations_and_unknown_options() {
+        assert_eq!(
+            setting("collation name", RawOptionValue::Null)
+                .unwrap()
+                .value
+                .to_parameter(),
+            None
+        );
+        assert!(setting(
+            "collation name",
+            RawOptionValue::Text("Latin1_General_CI_AS")
+        )
+        .is_ok());
+        assert!(setting("collation name", RawOptionValue::Text("x'; drop")).is_err());
+        assert!(setting("name", RawOptionValue::Text("")).is_err());
+        assert!(setting("name", RawOptionValue::Null).is_err());
+        assert!(setting("provider string", RawOptionValue::Text(&"p".repeat(129))).is_err());
+        let e = setting("rpcout", RawOptionValue::Bool(true)).unwrap_err();
+        assert!(
+            e.message.contains("unknown server option 'rpcout'"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn spec_json_rejects_unknown_fields_and_bad_json() {
+        assert!(LinkedServerSpec::from_json(r#"{"product":"SQL Server","colour":1}"#).is_err());
+        assert!(LinkedServerSpec::from_json("{").is_err());
+        let spec =
+            LinkedServerSpec::from_json(r#"{"product":"SQL Server","options":{"rpc out":true}}"#)
+                .unwrap();
+        assert_eq!(
+            spec.options.get("rpc out"),
+            Some(&serde_json::Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn credentials_debug_and_errors_hide_the_password() {
+        let long = RemoteCredentials::Remote {
+            user: Some("u".into()),
+            password: Some(Zeroizing::new("s3cr3t".repeat(30))),
+        };
+        let e = long.validate().unwrap_err();
+        assert!(!e.message.contains("s3cr3t"));
+        assert!(!format!("{long:?}").contains("s3cr3t"));
+    }
 }

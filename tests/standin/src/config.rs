@@ -73,6 +73,38 @@ pub struct InstanceConfig {
     pub case_sensitive: bool,
     /// `--latency-ms` and the other fault flags.
     pub faults: FaultPlan,
+    /// Answers to the questions the reference leaves open (see the crate README).
+    pub behaviour: Behaviour,
+}
+
+/// Switches for behaviour the public sources leave open; the defaults are what a current
+/// Windows SQL Server most likely does (reasons in the crate README, "Open questions we decided").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Behaviour {
+    /// `sp_addlinkedsrvlogin` / `sp_droplinkedsrvlogin` need ALTER ANY LOGIN (docs); `false` gates
+    /// them on ALTER ANY LINKED SERVER as the simulator observed.
+    pub login_procs_need_alter_any_login: bool,
+    /// `sp_droplinkedsrvlogin` for a mapping that does not exist raises 15007 instead of doing nothing.
+    pub drop_missing_mapping_is_error: bool,
+    /// `sp_serveroption` refuses to run inside a user transaction (15002).
+    pub serveroption_refused_in_transaction: bool,
+    /// `sp_addlinkedserver` checks permission before the product/provider rules (simulator order)
+    /// instead of inside `sp_MSaddserver_internal` after them (published procedure text).
+    pub addlinkedserver_permission_first: bool,
+    /// Only SQL Server's own OLE DB providers are accepted (SQL Server on Linux, Msg 7222).
+    pub linux_providers_only: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            login_procs_need_alter_any_login: true,
+            drop_missing_mapping_is_error: false,
+            serveroption_refused_in_transaction: false,
+            addlinkedserver_permission_first: false,
+            linux_providers_only: false,
+        }
+    }
 }
 
 impl InstanceConfig {
@@ -93,6 +125,7 @@ impl InstanceConfig {
             cert_out: None,
             case_sensitive: false,
             faults: FaultPlan::default(),
+            behaviour: Behaviour::default(),
         }
     }
 

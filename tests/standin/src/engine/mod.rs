@@ -11,10 +11,33 @@
 //! - `Session::attention(&mut self)` (client sent ATTENTION; engine abandons the current request)
 //! - `Instance::set_faults(&self, FaultPlan)`, `Instance::connection_stats(&self) -> Vec<ConnectionStats>`
 
-use std::sync::Arc;
+mod biztalk;
+mod catalog;
+mod exec;
+mod faults;
+mod hop;
+mod lexer;
+mod messages;
+mod parser;
+mod persist;
+mod procedures;
+mod select;
+mod value;
 
-use crate::config::{FaultPlan, InstanceConfig};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::config::{FaultPlan, InstanceConfig, ServerRole};
 use crate::types::{Reply, Request, ServerMessage};
+use parser::ParamDeclarations;
+
+/// A statement prepared by sp_prepare / sp_prepexec and its parameter declarations.
+type Prepared = (String, ParamDeclarations);
+
+use catalog::{Catalog, Permission, Secret};
+pub use catalog::{LinkedLogin, ServerRow};
+use value::Collation;
 
 /// Counters of one client connection (`Session`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,43 +49,254 @@ pub struct ConnectionStats {
     /// RPC calls (a message can hold several).
     pub rpc_calls: u64,
     pub batches: u64,
+    /// ATTENTION signals received.
+    pub attentions: u64,
 }
 
 pub struct Instance {
-    _config: InstanceConfig,
+    config: InstanceConfig,
+    collation: Collation,
+    catalog: Mutex<Catalog>,
+    faults: Mutex<FaultPlan>,
+    stats: Mutex<Vec<ConnectionStats>>,
+    biztalk: Option<biztalk::Fixture>,
+    next_connection: AtomicU64,
+    next_transaction: AtomicU64,
 }
 
 impl Instance {
     pub fn new(config: InstanceConfig) -> Result<Arc<Instance>, String> {
-        Ok(Arc::new(Instance { _config: config }))
+        let collation = Collation {
+            case_sensitive: config.case_sensitive,
+        };
+        let biztalk = match &config.biztalk {
+            Some(path) => Some(biztalk::Fixture::load(path)?),
+            None => None,
+        };
+        let stored = match &config.state_file {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        let catalog = persist::initial_catalog(&config, collation, stored)?;
+        if let Some(path) = &config.state_file {
+            persist::save(path, &catalog)?;
+        }
+        Ok(Arc::new(Instance {
+            faults: Mutex::new(config.faults.clone()),
+            config,
+            collation,
+            catalog: Mutex::new(catalog),
+            stats: Mutex::new(Vec::new()),
+            biztalk,
+            next_connection: AtomicU64::new(1),
+            next_transaction: AtomicU64::new(1),
+        }))
     }
+
     pub fn server_name(&self) -> &str {
-        todo!()
+        &self.config.server_name
     }
+
     pub fn login(
         self: &Arc<Self>,
-        _user: &str,
-        _password: &str,
-        _database: Option<&str>,
+        user: &str,
+        password: &str,
+        database: Option<&str>,
     ) -> Result<Session, ServerMessage> {
-        todo!()
+        let login_failed = || self.stamp(messages::message(18456, &[user]));
+        let (name, principal_id, role) = {
+            let catalog = self.lock_catalog();
+            let login = catalog.find_login(user).ok_or_else(login_failed)?;
+            let matches = login
+                .password
+                .as_ref()
+                .is_some_and(|p| p.expose() == password);
+            if !matches {
+                return Err(login_failed());
+            }
+            (login.name.clone(), login.principal_id, login.role)
+        };
+        let database = match database.filter(|d| !d.is_empty()) {
+            Some(requested) => self.database_name(requested).ok_or_else(|| {
+                let mut msg = messages::message(4060, &[requested]);
+                msg.line = 0;
+                self.stamp(msg)
+            })?,
+            None => "master".to_string(),
+        };
+        let connection_id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        self.lock_stats().push(ConnectionStats {
+            connection_id,
+            login: name.clone(),
+            ..Default::default()
+        });
+        Ok(Session {
+            instance: Arc::clone(self),
+            connection_id,
+            login: name,
+            password: Secret::new(password),
+            principal_id,
+            role,
+            database,
+            trancount: 0,
+            transaction: 0,
+            nocount: false,
+            implicit_transactions: false,
+            requests: 0,
+            prepared: HashMap::new(),
+        })
     }
-    pub fn set_faults(&self, _faults: FaultPlan) {
-        todo!()
+
+    pub fn set_faults(&self, faults: FaultPlan) {
+        *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
+
+    pub fn faults(&self) -> FaultPlan {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub fn connection_stats(&self) -> Vec<ConnectionStats> {
-        todo!()
+        self.lock_stats().clone()
+    }
+
+    /// A snapshot of `sys.servers` (all rows, as a sysadmin sees them).
+    pub fn servers(&self) -> Vec<ServerRow> {
+        self.lock_catalog().servers.clone()
+    }
+
+    /// A snapshot of `sys.linked_logins` (passwords are not part of the Debug output).
+    pub fn linked_logins(&self) -> Vec<LinkedLogin> {
+        self.lock_catalog().linked_logins.clone()
+    }
+
+    fn lock_catalog(&self) -> MutexGuard<'_, Catalog> {
+        self.catalog.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_stats(&self) -> MutexGuard<'_, Vec<ConnectionStats>> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the state file after a change; a failure is reported on stderr and does not fail
+    /// the procedure (the in-memory catalog stays authoritative).
+    fn persist(&self, catalog: &Catalog) {
+        if let Some(path) = &self.config.state_file {
+            if let Err(err) = persist::save(path, catalog) {
+                eprintln!(
+                    "tds-standin: cannot write state file {}: {err}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    /// The database's canonical name when it exists on this instance.
+    fn database_name(&self, name: &str) -> Option<String> {
+        if self.collation.eq(name, "master") {
+            return Some("master".into());
+        }
+        self.biztalk
+            .as_ref()?
+            .databases()
+            .find(|db| self.collation.eq(db, name))
+            .map(str::to_string)
+    }
+
+    fn stamp(&self, mut msg: ServerMessage) -> ServerMessage {
+        msg.server = self.config.server_name.clone();
+        msg
     }
 }
 
-pub struct Session {}
+/// One client connection's state.
+pub struct Session {
+    instance: Arc<Instance>,
+    connection_id: u64,
+    login: String,
+    /// Kept for linked-server hops mapped "as self"; never shown.
+    password: Secret,
+    principal_id: i32,
+    role: ServerRole,
+    database: String,
+    trancount: u32,
+    transaction: u64,
+    nocount: bool,
+    implicit_transactions: bool,
+    requests: u64,
+    /// Statements prepared by sp_prepare / sp_prepexec, by handle.
+    prepared: HashMap<i32, Prepared>,
+}
 
 impl Session {
     pub fn database(&self) -> &str {
-        todo!()
+        &self.database
     }
-    pub async fn execute(&mut self, _request: Request) -> Reply {
-        todo!()
+
+    pub async fn execute(&mut self, request: Request) -> Reply {
+        self.requests += 1;
+        let plan = self.instance.faults();
+        self.count_request(&request);
+        if plan.latency_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(plan.latency_ms)).await;
+        }
+        if let Some(reply) = faults::intercept(&plan, self.requests, &request, |msg| {
+            self.instance.stamp(msg)
+        }) {
+            return reply;
+        }
+        let items = match request {
+            Request::Batch(text) => self.run_batch(&text).await,
+            Request::Rpc(calls) => self.run_rpcs(calls).await,
+        };
+        Reply {
+            items: exec::finish(items),
+            after: Default::default(),
+        }
     }
-    pub fn attention(&mut self) {}
+
+    pub fn attention(&mut self) {
+        self.update_stats(|s| s.attentions += 1);
+    }
+
+    fn count_request(&self, request: &Request) {
+        self.update_stats(|s| {
+            s.requests += 1;
+            match request {
+                Request::Batch(_) => s.batches += 1,
+                Request::Rpc(calls) => s.rpc_calls += calls.len() as u64,
+            }
+        });
+    }
+
+    fn update_stats(&self, change: impl FnOnce(&mut ConnectionStats)) {
+        let mut stats = self.instance.lock_stats();
+        if let Some(entry) = stats
+            .iter_mut()
+            .find(|s| s.connection_id == self.connection_id)
+        {
+            change(entry);
+        }
+    }
+
+    fn prepare(&mut self, statement: String, declarations: ParamDeclarations) -> i32 {
+        // SQL Server's handles start at 1 per connection.
+        let handle = self.prepared.keys().max().copied().unwrap_or(0) + 1;
+        self.prepared.insert(handle, (statement, declarations));
+        handle
+    }
+
+    fn prepared(&self, handle: i32) -> Option<Prepared> {
+        self.prepared.get(&handle).cloned()
+    }
+
+    fn unprepare(&mut self, handle: i32) {
+        self.prepared.remove(&handle);
+    }
+
+    fn has_permission(&self, permission: Permission) -> bool {
+        catalog::role_grants(self.role, permission)
+    }
 }

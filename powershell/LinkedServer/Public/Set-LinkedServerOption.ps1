@@ -1,0 +1,159 @@
+function Set-LinkedServerOption {
+    <#
+    .SYNOPSIS
+    Sets sp_serveroption options of a linked server, such as RPC Out.
+    .DESCRIPTION
+    Calls sp_serveroption through the linkedsrv library once per option given, in a fixed order;
+    the library checks each option name and value before sending it. Every sp_serveroption option
+    has its own parameter; -Name and -Value set any option by its sp_serveroption name. Options set
+    before a failing one stay set.
+    .PARAMETER LinkedServer
+    The linked server. Get-LinkedServer output binds it from the pipeline.
+    .PARAMETER Rpc
+    'rpc': allow remote procedure calls from the linked server (legacy, inbound).
+    .PARAMETER RpcOut
+    'rpc out': allow remote procedure calls to the linked server (EXEC [server].db.schema.proc).
+    .PARAMETER DataAccess
+    'data access': allow distributed queries (four-part names, OPENQUERY).
+    .PARAMETER CollationCompatible
+    'collation compatible': character comparisons may run on the linked server.
+    .PARAMETER UseRemoteCollation
+    'use remote collation': use the remote column collation (or -CollationName).
+    .PARAMETER CollationName
+    'collation name': the collation of a non-SQL Server source; $null for none.
+    .PARAMETER ConnectTimeout
+    'connect timeout' in seconds; 0 uses the server-wide 'remote login timeout'.
+    .PARAMETER QueryTimeout
+    'query timeout' in seconds; 0 uses the server-wide 'remote query timeout'.
+    .PARAMETER LazySchemaValidation
+    'lazy schema validation': skip remote schema checks at query start.
+    .PARAMETER RemoteProcTransactionPromotion
+    'remote proc transaction promotion': promote to an MS DTC transaction on a remote call inside a local transaction.
+    .PARAMETER Publisher
+    'pub': replication publisher.
+    .PARAMETER Subscriber
+    'sub': replication subscriber.
+    .PARAMETER Distributor
+    'dist': replication distributor.
+    .PARAMETER ProviderString
+    'provider string': replaces the provider string; $null for none.
+    .PARAMETER NewName
+    'name': renames the linked server locally.
+    .PARAMETER Name
+    Any sp_serveroption option name, such as 'rpc out'; use with -Value.
+    .PARAMETER Value
+    The value for -Name: $true/$false, an integer, a string, or $null.
+    .PARAMETER PassThru
+    Output the linked server after the change.
+    .PARAMETER Connection
+    A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
+    them binds it.
+    .PARAMETER SqlInstance
+    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    .PARAMETER ConnectionString
+    Connect with this connection string just for this command.
+    .PARAMETER Credential
+    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER Encrypt
+    With -SqlInstance: Mandatory (default), Optional or Strict.
+    .PARAMETER TrustServerCertificate
+    With -SqlInstance: accept the server certificate without validating it.
+    .EXAMPLE
+    Get-LinkedServer -SqlInstance SQL01 | Set-LinkedServerOption -Rpc $true -RpcOut $true
+
+    Turns RPC and RPC Out on for every linked server on SQL01.
+    .EXAMPLE
+    Set-LinkedServerOption -Connection $mgmt -LinkedServer 'SQL02\BTS' -QueryTimeout 1800 -PassThru
+    .EXAMPLE
+    Set-LinkedServerOption -Connection $mgmt -LinkedServer REPORTS -Name 'lazy schema validation' -Value $true -WhatIf
+    #>
+    [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Connection')]
+    [OutputType([LinkedServer.Interop.LinkedServerInfo])]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [string]$LinkedServer,
+        [bool]$Rpc,
+        [bool]$RpcOut,
+        [bool]$DataAccess,
+        [bool]$CollationCompatible,
+        [bool]$UseRemoteCollation,
+        [AllowNull()]
+        [AllowEmptyString()]
+        [string]$CollationName,
+        [ValidateRange(0, 2147483647)]
+        [int]$ConnectTimeout,
+        [ValidateRange(0, 2147483647)]
+        [int]$QueryTimeout,
+        [bool]$LazySchemaValidation,
+        [bool]$RemoteProcTransactionPromotion,
+        [bool]$Publisher,
+        [bool]$Subscriber,
+        [bool]$Distributor,
+        [AllowNull()]
+        [AllowEmptyString()]
+        [string]$ProviderString,
+        [string]$NewName,
+        [string]$Name,
+        [AllowNull()]
+        [AllowEmptyString()]
+        [object]$Value,
+        [switch]$PassThru,
+        [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
+        [LinkedServer.Interop.LinkedServerClient]$Connection,
+        [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
+        [string]$SqlInstance,
+        [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
+        [string]$ConnectionString,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [Parameter(ParameterSetName = 'ConnectionString')]
+        [PSCredential]$Credential,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [switch]$TrustServerCertificate
+    )
+    begin {
+        $opened = $null
+        $changes = [LinkedServer.Interop.LinkedServerOptions]::FromParameters($PSBoundParameters)
+        if ($Name) {
+            $changes.Add([System.Collections.Generic.KeyValuePair[string, object]]::new($Name, $Value))
+        }
+        if ($changes.Count -eq 0) {
+            $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
+                (New-Object System.ArgumentException 'Give at least one option parameter, or -Name and -Value.'),
+                'LinkedServer.InvalidArgument', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)))
+        }
+    }
+    process {
+        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
+            $client = $Connection
+        }
+        else {
+            if (-not $opened) {
+                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
+            }
+            $client = $opened
+        }
+        try {
+            foreach ($change in $changes) {
+                $text = [LinkedServer.Interop.LinkedServerOptions]::FormatValue($change.Value)
+                $shown = [LinkedServer.Interop.LinkedServerOptions]::DisplayValue($change.Key, $text)
+                Write-Verbose "Setting '$($change.Key)' to $shown on linked server '$LinkedServer' ($client)"
+                if ($PSCmdlet.ShouldProcess("$LinkedServer on $client", "Set '$($change.Key)' to $shown")) {
+                    $client.SetOption($LinkedServer, $change.Key, $text)
+                }
+            }
+            if ($PassThru) {
+                $client.Get($LinkedServer)
+            }
+        }
+        catch {
+            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
+        }
+    }
+    end {
+        if ($opened) {
+            $opened.Dispose()
+        }
+    }
+}

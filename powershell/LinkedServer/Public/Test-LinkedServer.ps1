@@ -1,0 +1,79 @@
+function Test-LinkedServer {
+    <#
+    .SYNOPSIS
+    Tests that the instance can reach and log in to a linked server.
+    .DESCRIPTION
+    Runs sp_testlinkedserver through the linkedsrv library and outputs one result per linked
+    server: Name, Success, and for a failure the SQL error number and message (the full exception
+    is in the Exception property). Failures that are not the linked server's (such as a lost
+    connection to the instance or an unknown name) are written as errors instead. Run it in the
+    security context that will use the link (for BizTalk, inside the Agent job step): a test from
+    a workstation is a double hop and may fail, or succeed, for other reasons.
+    .PARAMETER Name
+    The linked server to test. Get-LinkedServer output binds it from the pipeline.
+    .PARAMETER Connection
+    A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
+    them binds it.
+    .PARAMETER SqlInstance
+    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    .PARAMETER ConnectionString
+    Connect with this connection string just for this command.
+    .PARAMETER Credential
+    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER Encrypt
+    With -SqlInstance: Mandatory (default), Optional or Strict.
+    .PARAMETER TrustServerCertificate
+    With -SqlInstance: accept the server certificate without validating it.
+    .EXAMPLE
+    Test-LinkedServer -SqlInstance SQL01 -Name 'SQL02\BTS'
+    .EXAMPLE
+    Get-LinkedServer -Connection $mgmt | Test-LinkedServer | Where-Object { -not $_.Success }
+
+    Lists every linked server that cannot be reached, with the SQL error.
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'Connection')]
+    [OutputType([LinkedServer.Interop.LinkedServerTestResult])]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [string]$Name,
+        [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
+        [LinkedServer.Interop.LinkedServerClient]$Connection,
+        [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
+        [string]$SqlInstance,
+        [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
+        [string]$ConnectionString,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [Parameter(ParameterSetName = 'ConnectionString')]
+        [PSCredential]$Credential,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
+        [Parameter(ParameterSetName = 'SqlInstance')]
+        [switch]$TrustServerCertificate
+    )
+    begin {
+        $opened = $null
+    }
+    process {
+        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
+            $client = $Connection
+        }
+        else {
+            if (-not $opened) {
+                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
+            }
+            $client = $opened
+        }
+        try {
+            Write-Verbose "Testing linked server '$Name' on $client"
+            $client.TryTest($Name)
+        }
+        catch {
+            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $Name
+        }
+    }
+    end {
+        if ($opened) {
+            $opened.Dispose()
+        }
+    }
+}

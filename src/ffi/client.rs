@@ -1,0 +1,94 @@
+//! The `lsv_client` handle: opening, looking up and freeing connections.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use super::args::{out_arg, required_str};
+use super::boundary::{fallible, infallible};
+use super::error::lsv_error;
+use super::registry::Registry;
+use crate::api::Client;
+use crate::error::{Error, Status};
+
+/// A connection to the SQL Server instance that holds the linked servers. Opaque: created by
+/// lsv_connect(), released by lsv_client_free().
+#[allow(non_camel_case_types)]
+pub struct lsv_client {
+    // Shared so that a call in flight keeps the connection alive even if the handle is freed
+    // concurrently (a caller bug the contract forbids, but one that must not become a crash).
+    client: Arc<Client>,
+}
+
+static CLIENTS: Registry<lsv_client> = Registry::new();
+
+// The header promises that one handle may be used from several threads at once.
+const _: fn() = || {
+    fn shareable_between_threads<T: Send + Sync>() {}
+    shareable_between_threads::<Client>();
+};
+
+/// The client behind a handle argument, or `LSV_ERR_INVALID_HANDLE` for NULL, freed or unknown
+/// handles.
+pub(crate) fn client_arg(handle: *const lsv_client) -> Result<Arc<Client>, Error> {
+    if handle.is_null() {
+        return Err(Error::new(Status::InvalidHandle, "client is NULL"));
+    }
+    // SAFETY: CLIENTS only holds handles from `lsv_connect` that were not freed yet.
+    unsafe { CLIENTS.with(handle, |live| Arc::clone(&live.client)) }.ok_or_else(|| {
+        Error::new(
+            Status::InvalidHandle,
+            "client is not a live handle (already freed, or not from lsv_connect)",
+        )
+    })
+}
+
+/// Opens a connection to the SQL Server instance that manages the linked servers.
+///
+/// `connection_string`: an ADO.NET-style connection string, e.g.
+/// `"Server=tcp:sql01,1433;User ID=admin;Password=...;Encrypt=true"`. Encryption is on and the
+/// server certificate is validated unless the string says otherwise (`TrustServerCertificate`,
+/// `Encrypt`). The string is only read during the call; the caller may wipe it afterwards.
+///
+/// On success `*out_client` receives a new handle owned by the caller, to be released with
+/// lsv_client_free(). On failure `*out_client` is left untouched.
+///
+/// Returns `LSV_OK`; `LSV_ERR_INVALID_ARGUMENT` (NULL or malformed argument),
+/// `LSV_ERR_CONNECTION`, `LSV_ERR_TLS`, `LSV_ERR_AUTHENTICATION`, `LSV_ERR_TIMEOUT`,
+/// `LSV_ERR_UNSUPPORTED` (e.g. Integrated Security where unavailable).
+///
+/// # Safety
+/// Pointer arguments are NULL or valid for the documented use. Thread-safe; blocks the calling
+/// thread until connected or failed.
+#[no_mangle]
+pub unsafe extern "C" fn lsv_connect(
+    connection_string: *const c_char,
+    out_client: *mut *mut lsv_client,
+    out_err: *mut *mut lsv_error,
+) -> i32 {
+    fallible(out_err, || {
+        let connection_string = required_str(connection_string, "connection_string")?;
+        let out_client = out_arg(out_client, "out_client")?;
+        let client = Arc::new(Client::connect(connection_string)?);
+        *out_client = CLIENTS.insert(Box::into_raw(Box::new(lsv_client { client })));
+        Ok(())
+    })
+}
+
+/// Closes the connection and releases the handle. Never blocks on the network and never fails.
+///
+/// `client` may be NULL; a pointer that is not a live handle (already freed, or not from
+/// lsv_connect()) is ignored. Afterwards every call with this handle returns
+/// `LSV_ERR_INVALID_HANDLE` (unless a later lsv_connect() happens to return the same address).
+///
+/// # Safety
+/// Must not race with another call using the same `client` (the connection then stays open
+/// until that call returns). Callable from any thread, including finalizers.
+#[no_mangle]
+pub unsafe extern "C" fn lsv_client_free(client: *mut lsv_client) {
+    infallible((), || {
+        if CLIENTS.remove(client) {
+            // SAFETY: `client` came from `lsv_connect` and was live until the `remove` above.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}

@@ -1,0 +1,250 @@
+//! The C ABI against a stand-in SQL Server: the create → map → set-rpc → get → drop cycle,
+//! server errors with their SQL numbers, handles after free, and use from several threads.
+
+mod ffi_common;
+
+use std::ffi::c_char;
+use std::ptr;
+
+use ffi_common::*;
+use linkedsrv::ffi::*;
+
+const PASSWORD: &str = "Str0ng!Passw0rd";
+
+struct Connected {
+    // Kept for the life of the client: dropping it stops the server.
+    _standin: tds_standin::StandIn,
+    client: *mut lsv_client,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        unsafe { lsv_client_free(self.client) };
+    }
+}
+
+fn connect() -> Connected {
+    let standin =
+        tds_standin::spawn(tds_standin::InstanceConfig::new("MGMT")).expect("stand-in starts");
+    let connection_string = c(&standin.connection_string("sa", PASSWORD));
+    let mut client = ptr::null_mut();
+    outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut client, e) })
+        .expect("connects");
+    assert!(!client.is_null());
+    Connected {
+        _standin: standin,
+        client,
+    }
+}
+
+/// Takes a string returned by the library and frees it.
+fn take_json(s: *mut c_char) -> serde_json::Value {
+    let json = serde_json::from_str(&text(s)).expect("the library returns JSON");
+    unsafe { lsv_string_free(s) };
+    json
+}
+
+fn get(client: *mut lsv_client, server: &str) -> Result<serde_json::Value, Failure> {
+    let server = c(server);
+    let mut json = ptr::null_mut();
+    outcome(|e| unsafe { lsv_get(client, server.as_ptr(), &mut json, e) })?;
+    Ok(take_json(json))
+}
+
+fn list(client: *mut lsv_client) -> serde_json::Value {
+    let mut json = ptr::null_mut();
+    outcome(|e| unsafe { lsv_list(client, &mut json, e) }).expect("lsv_list");
+    take_json(json)
+}
+
+#[test]
+fn create_map_rpc_get_drop_cycle() {
+    let session = connect();
+    let client = session.client;
+    let (name, remote_password) = (c"BTS_DB", "Rem0te!Secret");
+    let password = c(remote_password);
+
+    outcome(|e| unsafe {
+        lsv_create(
+            client,
+            name.as_ptr(),
+            c"{\"product\":\"SQL Server\"}".as_ptr(),
+            e,
+        )
+    })
+    .expect("create");
+    outcome(|e| unsafe {
+        lsv_map_login(
+            client,
+            name.as_ptr(),
+            ptr::null(),
+            0,
+            c"bts_remote".as_ptr(),
+            password.as_ptr(),
+            e,
+        )
+    })
+    .expect("map every login to a remote login");
+    outcome(|e| unsafe { lsv_set_rpc(client, name.as_ptr(), 1, 1, e) }).expect("rpc on");
+
+    let server = get(client, "BTS_DB").expect("get");
+    assert_eq!(server["name"], "BTS_DB");
+    assert_eq!(server["product"], "SQL Server");
+    assert_eq!(
+        (server["rpc"].as_bool(), server["rpc_out"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let logins = server["logins"].as_array().expect("logins array");
+    let default_mapping = logins
+        .iter()
+        .find(|l| l["local_login"].is_null())
+        .expect("mapping for every login");
+    assert_eq!(default_mapping["remote_user"], "bts_remote");
+    assert_eq!(default_mapping["uses_self_credential"], false);
+    assert!(
+        !server.to_string().contains(remote_password),
+        "no password in the JSON"
+    );
+
+    // -1 leaves `rpc` alone while `rpc out` goes off.
+    outcome(|e| unsafe { lsv_set_rpc(client, name.as_ptr(), -1, 0, e) }).expect("rpc out off");
+    let server = get(client, "BTS_DB").expect("get");
+    assert_eq!(
+        (server["rpc"].as_bool(), server["rpc_out"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    let names: Vec<_> = list(client)
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|s| s["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        ["BTS_DB"],
+        "only the linked server, not the local row"
+    );
+
+    outcome(|e| unsafe { lsv_drop(client, name.as_ptr(), 1, e) }).expect("drop with its logins");
+    let gone = get(client, "BTS_DB").expect_err("dropped");
+    assert_eq!(gone.code, LSV_ERR_NOT_FOUND, "{gone:?}");
+    assert_eq!(list(client), serde_json::json!([]));
+}
+
+#[test]
+fn dropping_a_missing_server_reports_sql_error_15015() {
+    let session = connect();
+    let mut err = ptr::null_mut();
+    let status = unsafe { lsv_drop(session.client, c"NO_SUCH_SERVER".as_ptr(), 0, &mut err) };
+    assert_eq!(status, LSV_ERR_NOT_FOUND);
+    unsafe {
+        assert_eq!(lsv_error_code(err), LSV_ERR_NOT_FOUND);
+        assert_eq!(lsv_error_sql_number(err), 15015);
+        assert_eq!(lsv_error_sql_severity(err), 16);
+        assert!(
+            text(lsv_error_message(err)).contains("NO_SUCH_SERVER"),
+            "{}",
+            text(lsv_error_message(err))
+        );
+        let json: serde_json::Value = serde_json::from_str(&text(lsv_error_json(err))).unwrap();
+        assert_eq!(json["status"], "not_found");
+        assert_eq!(json["sql_number"], 15015);
+        assert_eq!(
+            json["procedure"].as_str(),
+            Some(text(lsv_error_sql_procedure(err)).as_str())
+        );
+        assert_eq!(json["server_messages"][0]["number"], 15015);
+        lsv_error_free(err);
+    }
+}
+
+#[test]
+fn outputs_are_untouched_on_failure() {
+    let session = connect();
+    let sentinel = 0x10 as *mut c_char;
+    let mut json = sentinel;
+    failure(LSV_ERR_NOT_FOUND, |e| unsafe {
+        lsv_get(session.client, c"NO_SUCH_SERVER".as_ptr(), &mut json, e)
+    });
+    assert_eq!(json, sentinel);
+}
+
+#[test]
+fn argument_checks_with_a_live_client_change_nothing() {
+    let session = connect();
+    check_string_parameters(session.client);
+    assert_eq!(
+        list(session.client),
+        serde_json::json!([]),
+        "no argument error reached the server"
+    );
+}
+
+#[test]
+fn a_freed_client_is_an_invalid_handle() {
+    let session = connect();
+    let client = session.client;
+    // An extra handle to free; the session's own one stays live.
+    let connection_string = c(&session._standin.connection_string("sa", PASSWORD));
+    let mut freed = ptr::null_mut();
+    outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut freed, e) })
+        .expect("connects");
+    unsafe { lsv_client_free(freed) };
+    for call in client_calls() {
+        let error = failure(LSV_ERR_INVALID_HANDLE, |e| (call.call)(freed, e));
+        assert!(
+            error.message.contains("not a live handle"),
+            "{}: {error:?}",
+            call.function
+        );
+    }
+    unsafe { lsv_client_free(freed) }; // a second free is ignored
+    assert_eq!(
+        list(client),
+        serde_json::json!([]),
+        "the other client still works"
+    );
+}
+
+#[test]
+fn one_client_serves_several_threads() {
+    let session = connect();
+    let client = session.client as usize; // raw pointers are not Send; the handle is thread-safe
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            scope.spawn(move || {
+                let client = client as *mut lsv_client;
+                let name = c(&format!("LS_THREAD_{thread}"));
+                outcome(|e| unsafe {
+                    lsv_create(
+                        client,
+                        name.as_ptr(),
+                        c"{\"product\":\"SQL Server\"}".as_ptr(),
+                        e,
+                    )
+                })
+                .expect("create");
+                get(client, name.to_str().unwrap()).expect("get");
+                outcome(|e| unsafe { lsv_drop(client, name.as_ptr(), 1, e) }).expect("drop");
+            });
+        }
+    });
+    assert_eq!(list(session.client), serde_json::json!([]));
+}
+
+#[test]
+fn calls_from_inside_an_async_runtime_fail_instead_of_panicking() {
+    let session = connect();
+    let client = session.client as usize;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let error = runtime.block_on(async move {
+        let mut json = ptr::null_mut();
+        failure(LSV_ERR_UNSUPPORTED, |e| unsafe {
+            lsv_list(client as *mut lsv_client, &mut json, e)
+        })
+    });
+    assert!(error.message.contains("async runtime"), "{error:?}");
+}

@@ -1,0 +1,696 @@
+//! Running batches and RPC requests: statements, variables, transactions and the DONE-token
+//! shape SQL Server uses (DONE per batch statement, DONEINPROC inside procedures, RETURNSTATUS +
+//! DONEPROC at the end of a procedure called by RPC or by EXEC at batch level).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use super::messages;
+use super::parser::{parse_batch, ArgValue, Cond, ExecStmt, ParseError, Statement, Stmt};
+use super::procedures::{CallArg, CallResult};
+use super::select::Env;
+use super::value::{convert, to_text, type_name, Typed};
+use super::Session;
+use crate::types::{
+    done_status, Done, DoneKind, EnvChange, ProcRef, ReplyItem, RpcCall, ServerMessage, SqlType,
+    SqlValue,
+};
+
+/// MS-TDS CurCmd values of the statements the stand-in runs.
+pub mod cur_cmd {
+    pub const SELECT: u16 = 0xC1;
+    pub const EXECUTE: u16 = 0xE0;
+    pub const DECLARE: u16 = 0xE6;
+    pub const SET: u16 = 0xB9;
+    pub const BEGIN_TRAN: u16 = 0xD4;
+    pub const COMMIT: u16 = 0xD5;
+    pub const ROLLBACK: u16 = 0xD6;
+    pub const USE: u16 = 0xC5;
+    pub const PRINT: u16 = 0xC7;
+    pub const IF: u16 = 0xBC;
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub ty: SqlType,
+    pub value: SqlValue,
+}
+
+/// The variables of one batch or procedure scope, keyed by lower-cased name.
+#[derive(Debug, Default)]
+pub struct Frame {
+    pub vars: HashMap<String, Var>,
+}
+
+impl Frame {
+    pub fn get(&self, name: &str) -> Option<&Var> {
+        self.vars.get(&name.to_lowercase())
+    }
+    pub fn declare(&mut self, name: &str, ty: SqlType) {
+        self.vars.insert(
+            name.to_lowercase(),
+            Var {
+                ty,
+                value: SqlValue::Null,
+            },
+        );
+    }
+    /// Assigns with implicit conversion to the variable's type (strings are cut silently).
+    pub fn assign(&mut self, name: &str, value: &Typed) -> Result<(), (String, String)> {
+        // The parser has checked the declaration; a DECLARE in a branch that did not run still
+        // declares the variable in T-SQL, so it is created here with the value's type.
+        let var = self.vars.entry(name.to_lowercase()).or_insert_with(|| Var {
+            ty: value.ty.clone(),
+            value: SqlValue::Null,
+        });
+        var.value = convert(value, &var.ty)?.value;
+        Ok(())
+    }
+}
+
+/// How one statement ended, for its DONE token.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub error: bool,
+    /// The error ends the batch (later statements do not run).
+    pub abort: bool,
+    pub count: Option<u64>,
+    pub cur_cmd: u16,
+    /// EXEC whose procedure ran: its return status (RETURNSTATUS + DONEPROC at batch level).
+    pub proc_status: Option<i32>,
+}
+
+impl Outcome {
+    fn cmd(cur_cmd: u16) -> Self {
+        Outcome {
+            cur_cmd,
+            ..Default::default()
+        }
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Clears DONE_MORE on the last DONE-family token of a reply and makes sure there is one.
+pub fn finish(mut items: Vec<ReplyItem>) -> Vec<ReplyItem> {
+    let last_done = items.iter_mut().rev().find_map(|item| match item {
+        ReplyItem::Done(done) => Some(done),
+        _ => None,
+    });
+    match last_done {
+        Some(done) => done.status &= !done_status::MORE,
+        None => items.push(ReplyItem::Done(Done {
+            kind: DoneKind::Done,
+            status: 0,
+            cur_cmd: 0,
+            row_count: 0,
+        })),
+    }
+    items
+}
+
+/// The system procedure behind an RPC ProcID (MS-TDS 2.2.6.6).
+fn procedure_of_id(id: u16) -> Option<&'static str> {
+    match id {
+        10 => Some("sp_executesql"),
+        11 => Some("sp_prepare"),
+        12 => Some("sp_execute"),
+        13 => Some("sp_prepexec"),
+        15 => Some("sp_unprepare"),
+        _ => None,
+    }
+}
+
+pub fn done(kind: DoneKind, status: u16, cur_cmd: u16, row_count: u64) -> ReplyItem {
+    ReplyItem::Done(Done {
+        kind,
+        status,
+        cur_cmd,
+        row_count,
+    })
+}
+
+impl Session {
+    /// A catalogued message stamped with this server's name.
+    pub(super) fn msg(
+        &self,
+        number: i32,
+        args: &[&str],
+        procedure: &str,
+        line: i32,
+    ) -> ServerMessage {
+        let mut msg = self.instance.stamp(messages::message(number, args));
+        msg.procedure = procedure.to_string();
+        msg.line = line;
+        msg
+    }
+
+    fn parse_error_message(&self, err: &ParseError) -> ServerMessage {
+        self.msg(err.number, &[&err.arg], "", err.line)
+    }
+
+    pub(super) async fn run_batch(&mut self, text: &str) -> Vec<ReplyItem> {
+        let mut out = Vec::new();
+        match parse_batch(text, &[]) {
+            Ok(statements) => {
+                let mut frame = Frame::default();
+                self.run_statements(&statements, &mut frame, 0, &mut out)
+                    .await;
+            }
+            Err(err) => {
+                out.push(ReplyItem::Message(self.parse_error_message(&err)));
+                out.push(done(DoneKind::Done, done_status::ERROR, 0, 0));
+            }
+        }
+        out
+    }
+
+    pub(super) async fn run_rpcs(&mut self, calls: Vec<RpcCall>) -> Vec<ReplyItem> {
+        let mut out = Vec::new();
+        for call in calls {
+            // An OUTPUT parameter the procedure does not set comes back with the value sent.
+            let outputs: Vec<(usize, String, Typed)> = call
+                .params
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.output)
+                .map(|(i, p)| (i, p.name.clone(), Typed::new(p.value.clone(), p.ty.clone())))
+                .collect();
+            let args: Vec<CallArg> = call
+                .params
+                .into_iter()
+                .map(|p| CallArg {
+                    name: (!p.name.is_empty()).then(|| {
+                        if p.name.starts_with('@') {
+                            p.name
+                        } else {
+                            format!("@{}", p.name)
+                        }
+                    }),
+                    value: Some(Typed::new(p.value, p.ty)),
+                    output: p.output,
+                })
+                .collect();
+            let result = match call.procedure {
+                ProcRef::Id(id) => match procedure_of_id(id) {
+                    Some(name) => self.call_procedure_named(name, args, 1, &mut out).await,
+                    None => {
+                        // Cursor procedures (sp_cursoropen & co.) are outside the subset.
+                        let name = format!("#{id}");
+                        out.push(ReplyItem::Message(self.msg(2812, &[&name], "", 1)));
+                        CallResult {
+                            status: None,
+                            outputs: Vec::new(),
+                            error: true,
+                        }
+                    }
+                },
+                ProcRef::Name(name) => self.call_procedure_named(&name, args, 1, &mut out).await,
+            };
+            if let Some(status) = result.status {
+                out.push(ReplyItem::ReturnStatus(status));
+            }
+            for (index, name, sent) in outputs {
+                let ty = sent.ty.clone();
+                let value = result
+                    .outputs
+                    .iter()
+                    .find(|(i, _)| *i == index)
+                    .map_or(sent, |(_, v)| v.clone());
+                let value = convert(&value, &ty)
+                    .map(|t| t.value)
+                    .unwrap_or(SqlValue::Null);
+                out.push(ReplyItem::ReturnValue {
+                    ordinal: index as u16,
+                    name,
+                    value,
+                    ty,
+                });
+            }
+            let mut status = done_status::MORE;
+            if result.error {
+                status |= done_status::ERROR;
+            }
+            out.push(done(DoneKind::DoneProc, status, cur_cmd::EXECUTE, 0));
+        }
+        out
+    }
+
+    /// Runs statements at nesting `level` (0 = the client's batch) until the end or a
+    /// batch-aborting error.
+    pub(super) fn run_statements<'a>(
+        &'a mut self,
+        statements: &'a [Statement],
+        frame: &'a mut Frame,
+        level: u32,
+        out: &'a mut Vec<ReplyItem>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            for statement in statements {
+                let outcome = self.run_statement(statement, frame, level, out).await;
+                let mut status = done_status::MORE;
+                if outcome.error {
+                    status |= done_status::ERROR;
+                }
+                if outcome.count.is_some() && !self.nocount {
+                    status |= done_status::COUNT;
+                }
+                let count = outcome.count.unwrap_or(0);
+                match (level, outcome.proc_status) {
+                    (0, Some(rc)) => {
+                        out.push(ReplyItem::ReturnStatus(rc));
+                        out.push(done(DoneKind::DoneProc, status, outcome.cur_cmd, count));
+                    }
+                    (0, None) => out.push(done(DoneKind::Done, status, outcome.cur_cmd, count)),
+                    _ => out.push(done(DoneKind::DoneInProc, status, outcome.cur_cmd, count)),
+                }
+                if outcome.abort {
+                    return;
+                }
+            }
+        })
+    }
+
+    fn run_statement<'a>(
+        &'a mut self,
+        statement: &'a Statement,
+        frame: &'a mut Frame,
+        level: u32,
+        out: &'a mut Vec<ReplyItem>,
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let line = statement.line;
+            match &statement.stmt {
+                Stmt::Exec(exec) => self.exec_statement(exec, frame, level, line, out).await,
+                Stmt::ExecText { text, at } => {
+                    self.exec_text(text, at.as_deref(), frame, level, line, out)
+                        .await
+                }
+                Stmt::Declare(vars) => {
+                    let mut outcome = Outcome::cmd(cur_cmd::DECLARE);
+                    for (name, ty, init) in vars {
+                        frame.declare(name, ty.clone());
+                        if let Some(init) = init {
+                            if let Err(msg) = self.assign_expr(frame, name, init, line) {
+                                out.push(ReplyItem::Message(msg));
+                                outcome.error = true;
+                            }
+                        }
+                    }
+                    outcome
+                }
+                Stmt::SetVar(name, expr) => {
+                    let mut outcome = Outcome::cmd(cur_cmd::SET);
+                    if let Err(msg) = self.assign_expr(frame, name, expr, line) {
+                        out.push(ReplyItem::Message(msg));
+                        outcome.error = true;
+                    }
+                    outcome
+                }
+                Stmt::SetOption { options, value } => {
+                    for option in options {
+                        let on = value == "ON";
+                        match option.as_str() {
+                            "NOCOUNT" => self.nocount = on,
+                            "IMPLICIT_TRANSACTIONS" => self.implicit_transactions = on,
+                            // Every other option drivers send at connect is accepted and has no effect here.
+                            _ => {}
+                        }
+                    }
+                    Outcome::cmd(cur_cmd::SET)
+                }
+                Stmt::Select(select) => {
+                    let mut outcome = Outcome::cmd(cur_cmd::SELECT);
+                    if self.implicit_transactions && self.trancount == 0 && select.from.is_some() {
+                        self.begin_transaction(out);
+                    }
+                    match self.run_select(select, frame, line).await {
+                        Ok(Some(rows)) => {
+                            outcome.count = Some(rows.rows.len() as u64);
+                            out.push(ReplyItem::Rows(rows));
+                        }
+                        Ok(None) => outcome.count = Some(1),
+                        Err(failure) => {
+                            out.extend(failure.messages.into_iter().map(ReplyItem::Message));
+                            outcome.error = true;
+                            outcome.abort = failure.abort;
+                        }
+                    }
+                    outcome
+                }
+                Stmt::BeginTran => {
+                    if self.trancount == 0 {
+                        self.begin_transaction(out);
+                    } else {
+                        self.trancount += 1;
+                    }
+                    Outcome::cmd(cur_cmd::BEGIN_TRAN)
+                }
+                Stmt::Commit => {
+                    let mut outcome = Outcome::cmd(cur_cmd::COMMIT);
+                    match self.trancount {
+                        0 => {
+                            out.push(ReplyItem::Message(self.msg(3902, &[], "", line)));
+                            outcome.error = true;
+                        }
+                        1 => {
+                            self.trancount = 0;
+                            out.push(ReplyItem::EnvChange(EnvChange::CommitTransaction(
+                                self.transaction,
+                            )));
+                        }
+                        _ => self.trancount -= 1,
+                    }
+                    outcome
+                }
+                Stmt::Rollback => {
+                    let mut outcome = Outcome::cmd(cur_cmd::ROLLBACK);
+                    if self.trancount == 0 {
+                        out.push(ReplyItem::Message(self.msg(3903, &[], "", line)));
+                        outcome.error = true;
+                    } else {
+                        self.trancount = 0;
+                        out.push(ReplyItem::EnvChange(EnvChange::RollbackTransaction(
+                            self.transaction,
+                        )));
+                    }
+                    outcome
+                }
+                Stmt::Use(db) => {
+                    let mut outcome = Outcome::cmd(cur_cmd::USE);
+                    match self.instance.database_name(db) {
+                        Some(new) => {
+                            let old = std::mem::replace(&mut self.database, new.clone());
+                            out.push(ReplyItem::EnvChange(EnvChange::Database {
+                                new: new.clone(),
+                                old,
+                            }));
+                            out.push(ReplyItem::Message(self.msg(5701, &[&new], "", line)));
+                        }
+                        None => {
+                            out.push(ReplyItem::Message(self.msg(911, &[db], "", line)));
+                            outcome.error = true;
+                            outcome.abort = true;
+                        }
+                    }
+                    outcome
+                }
+                Stmt::Print(expr) => {
+                    let mut outcome = Outcome::cmd(cur_cmd::PRINT);
+                    match self.eval_scalar(frame, expr, line) {
+                        Ok(value) => {
+                            let mut msg = self.msg(0, &[], "", line);
+                            msg.class = 0;
+                            msg.text = to_text(&value.value).unwrap_or_default();
+                            out.push(ReplyItem::Message(msg));
+                        }
+                        Err(msg) => {
+                            out.push(ReplyItem::Message(msg));
+                            outcome.error = true;
+                        }
+                    }
+                    outcome
+                }
+                Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let truth = match cond {
+                        Cond::Exists { select, negated } => match self
+                            .run_select(select, frame, line)
+                            .await
+                        {
+                            Ok(rows) => rows.is_some_and(|r| !r.rows.is_empty()) != *negated,
+                            Err(failure) => {
+                                out.extend(failure.messages.into_iter().map(ReplyItem::Message));
+                                return Outcome {
+                                    error: true,
+                                    abort: failure.abort,
+                                    ..Outcome::cmd(cur_cmd::IF)
+                                };
+                            }
+                        },
+                        Cond::Expr(expr) => match self.eval_scalar(frame, expr, line) {
+                            Ok(value) => value.value == SqlValue::Bit(true),
+                            Err(msg) => {
+                                out.push(ReplyItem::Message(msg));
+                                return Outcome {
+                                    error: true,
+                                    ..Outcome::cmd(cur_cmd::IF)
+                                };
+                            }
+                        },
+                    };
+                    match if truth {
+                        Some(then)
+                    } else {
+                        otherwise.as_ref()
+                    } {
+                        Some(branch) => self.run_statement(branch, frame, level, out).await,
+                        None => Outcome::cmd(cur_cmd::IF),
+                    }
+                }
+            }
+        })
+    }
+
+    fn begin_transaction(&mut self, out: &mut Vec<ReplyItem>) {
+        self.trancount = 1;
+        self.transaction = self
+            .instance
+            .next_transaction
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        out.push(ReplyItem::EnvChange(EnvChange::BeginTransaction(
+            self.transaction,
+        )));
+    }
+
+    pub(super) fn eval_scalar(
+        &self,
+        frame: &Frame,
+        expr: &super::parser::Expr,
+        line: i32,
+    ) -> Result<Typed, ServerMessage> {
+        Env {
+            session: self,
+            frame,
+            row: None,
+            line,
+        }
+        .eval(expr)
+    }
+
+    fn assign_expr(
+        &self,
+        frame: &mut Frame,
+        name: &str,
+        expr: &super::parser::Expr,
+        line: i32,
+    ) -> Result<(), ServerMessage> {
+        let value = self.eval_scalar(frame, expr, line)?;
+        frame
+            .assign(name, &value)
+            .map_err(|(from, to)| self.msg(8114, &[&from, &to], "", line))
+    }
+
+    async fn exec_statement(
+        &mut self,
+        exec: &ExecStmt,
+        frame: &mut Frame,
+        level: u32,
+        line: i32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Outcome {
+        let mut outcome = Outcome::cmd(cur_cmd::EXECUTE);
+        let mut args = Vec::with_capacity(exec.args.len());
+        for arg in &exec.args {
+            let value = match &arg.value {
+                ArgValue::Default => None,
+                ArgValue::Value(expr) => match self.eval_scalar(frame, expr, line) {
+                    Ok(v) => Some(v),
+                    Err(msg) => {
+                        out.push(ReplyItem::Message(msg));
+                        outcome.error = true;
+                        return outcome;
+                    }
+                },
+            };
+            args.push(CallArg {
+                name: arg.name.clone(),
+                value,
+                output: arg.output,
+            });
+        }
+        let result = self
+            .call_procedure(&exec.name, args, level + 1, line, out)
+            .await;
+        outcome.error = result.error;
+        for (index, value) in &result.outputs {
+            if let Some(ArgValue::Value(super::parser::Expr::Var(var))) =
+                exec.args.get(*index).map(|a| &a.value)
+            {
+                if exec.args[*index].output {
+                    if let Err((from, to)) = frame.assign(var, value) {
+                        out.push(ReplyItem::Message(self.msg(8114, &[&from, &to], "", line)));
+                        outcome.error = true;
+                    }
+                }
+            }
+        }
+        if let (Some(var), Some(status)) = (&exec.status_var, result.status) {
+            // The status variable is an int; the assignment cannot fail.
+            let _ = frame.assign(var, &Typed::int(status as i64));
+        }
+        outcome.proc_status = result.status;
+        outcome
+    }
+
+    async fn exec_text(
+        &mut self,
+        parts: &[super::parser::Expr],
+        at: Option<&str>,
+        frame: &mut Frame,
+        level: u32,
+        line: i32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Outcome {
+        let mut outcome = Outcome::cmd(cur_cmd::EXECUTE);
+        let mut text = String::new();
+        for part in parts {
+            match self.eval_scalar(frame, part, line) {
+                Ok(value) if super::value::is_string_type(&value.ty) || value.is_null() => {
+                    text.push_str(&to_text(&value.value).unwrap_or_default())
+                }
+                Ok(value) => {
+                    out.push(ReplyItem::Message(self.msg(
+                        8114,
+                        &[type_name(&value.ty), "nvarchar"],
+                        "",
+                        line,
+                    )));
+                    outcome.error = true;
+                    return outcome;
+                }
+                Err(msg) => {
+                    out.push(ReplyItem::Message(msg));
+                    outcome.error = true;
+                    return outcome;
+                }
+            }
+        }
+        match at {
+            Some(server) => {
+                outcome.error = !self.exec_at(server, &text, line, out).await;
+            }
+            None => match parse_batch(&text, &[]) {
+                Ok(statements) => {
+                    let mut inner = Frame::default();
+                    self.run_statements(&statements, &mut inner, level + 1, out)
+                        .await;
+                }
+                Err(err) => {
+                    out.push(ReplyItem::Message(self.parse_error_message(&err)));
+                    outcome.error = true;
+                }
+            },
+        }
+        outcome
+    }
+
+    /// sp_executesql: runs `text` with the declared parameters bound from `values`.
+    pub(super) async fn execute_sql(
+        &mut self,
+        text: &str,
+        declarations: &[(String, SqlType, bool)],
+        values: Vec<(Option<String>, Option<Typed>, usize)>,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        let mut frame = Frame::default();
+        let names: Vec<String> = declarations.iter().map(|(n, _, _)| n.clone()).collect();
+        for (name, ty, _) in declarations {
+            frame.declare(name, ty.clone());
+        }
+        let mut result = CallResult {
+            status: Some(0),
+            outputs: Vec::new(),
+            error: false,
+        };
+        let mut bound: Vec<Option<usize>> = vec![None; declarations.len()];
+        for (position, (name, value, arg_index)) in values.into_iter().enumerate() {
+            let slot = match &name {
+                Some(name) => declarations
+                    .iter()
+                    .position(|(d, _, _)| d.eq_ignore_ascii_case(name)),
+                None => (position < declarations.len()).then_some(position),
+            };
+            let Some(slot) = slot else {
+                let shown = name.unwrap_or_else(|| format!("#{}", position + 3));
+                out.push(ReplyItem::Message(self.msg(
+                    8145,
+                    &[&shown, "sp_executesql"],
+                    "",
+                    0,
+                )));
+                return CallResult {
+                    status: None,
+                    outputs: Vec::new(),
+                    error: true,
+                };
+            };
+            if let Some(value) = value {
+                if let Err((from, to)) = frame.assign(&declarations[slot].0, &value) {
+                    out.push(ReplyItem::Message(self.msg(8114, &[&from, &to], "", 0)));
+                    return CallResult {
+                        status: None,
+                        outputs: Vec::new(),
+                        error: true,
+                    };
+                }
+            }
+            bound[slot] = Some(arg_index);
+        }
+        if let Some(missing) = bound.iter().position(Option::is_none) {
+            let decl_text: Vec<String> = declarations
+                .iter()
+                .map(|(n, t, _)| format!("{n} {}", type_name(t)))
+                .collect();
+            out.push(ReplyItem::Message(self.msg(
+                8178,
+                &[&decl_text.join(","), &declarations[missing].0],
+                "",
+                0,
+            )));
+            return CallResult {
+                status: None,
+                outputs: Vec::new(),
+                error: true,
+            };
+        }
+        match parse_batch(text, &names) {
+            Ok(statements) => {
+                let before = out.len();
+                self.run_statements(&statements, &mut frame, level, out)
+                    .await;
+                result.error = out[before..]
+                    .iter()
+                    .any(|i| matches!(i, ReplyItem::Message(m) if m.is_error()));
+            }
+            Err(err) => {
+                out.push(ReplyItem::Message(self.parse_error_message(&err)));
+                result.error = true;
+            }
+        }
+        for ((name, _, is_output), arg_index) in declarations.iter().zip(&bound) {
+            if let (true, Some(arg_index)) = (*is_output, arg_index) {
+                let var = frame.get(name).expect("declared above");
+                result
+                    .outputs
+                    .push((*arg_index, Typed::new(var.value.clone(), var.ty.clone())));
+            }
+        }
+        result
+    }
+}

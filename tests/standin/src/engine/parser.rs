@@ -1,0 +1,1125 @@
+//! Recursive-descent parser for the T-SQL subset the stand-in runs (see the crate README).
+
+use std::collections::HashSet;
+
+use super::lexer::{tokenize, Tok, Token};
+use super::value::{Typed, SYSNAME};
+use crate::types::{SqlType, SqlValue};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Literal(Typed),
+    Var(String),
+    /// `@@NAME`, upper-cased without the at signs.
+    Global(String),
+    Column {
+        qualifier: Option<String>,
+        name: String,
+    },
+    /// Function name upper-cased.
+    Func(String, Vec<Expr>),
+    CountStar,
+    Cast(Box<Expr>, SqlType),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    And,
+    Or,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgValue {
+    Value(Expr),
+    Default,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecArg {
+    /// `@name` as written, when the argument is named.
+    pub name: Option<String>,
+    pub value: ArgValue,
+    pub output: bool,
+}
+
+/// A (possibly qualified) object name: the parts as written, brackets removed; omitted middle
+/// parts (`master..sp_x`) are empty strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectName {
+    pub parts: Vec<String>,
+}
+
+impl ObjectName {
+    pub fn last(&self) -> &str {
+        self.parts.last().map(String::as_str).unwrap_or("")
+    }
+    /// The name as SQL Server shows it in messages (`dbo.x`, brackets dropped).
+    pub fn display(&self) -> String {
+        self.parts.join(".")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecStmt {
+    pub status_var: Option<String>,
+    pub name: ObjectName,
+    pub args: Vec<ExecArg>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectItem {
+    Star(Option<String>),
+    Expr { expr: Expr, alias: Option<String> },
+    Assign { var: String, expr: Expr },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRef {
+    pub name: ObjectName,
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    pub kind: JoinKind,
+    pub table: TableRef,
+    pub on: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    pub top: Option<i64>,
+    pub items: Vec<SelectItem>,
+    pub from: Option<(TableRef, Vec<Join>)>,
+    pub filter: Option<Expr>,
+    pub order_by: Vec<(Expr, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    Exec(ExecStmt),
+    /// `EXEC ('text' + @v) [AT server]`.
+    ExecText {
+        text: Vec<Expr>,
+        at: Option<String>,
+    },
+    Declare(Vec<(String, SqlType, Option<Expr>)>),
+    SetVar(String, Expr),
+    /// `SET NOCOUNT ON` and the other session options (names upper-cased).
+    SetOption {
+        options: Vec<String>,
+        value: String,
+    },
+    Select(Select),
+    BeginTran,
+    Commit,
+    Rollback,
+    Use(String),
+    Print(Expr),
+    /// `IF [NOT] EXISTS (SELECT …) stmt [ELSE stmt]` and `IF expr stmt [ELSE stmt]`.
+    If {
+        cond: Cond,
+        then: Box<Statement>,
+        otherwise: Option<Box<Statement>>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    Exists { select: Box<Select>, negated: bool },
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub stmt: Stmt,
+    pub line: i32,
+}
+
+/// A compile error: Msg 102 (or 105/113/134/137/243) and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub number: i32,
+    pub arg: String,
+    pub line: i32,
+}
+
+impl From<super::lexer::LexError> for ParseError {
+    fn from(e: super::lexer::LexError) -> Self {
+        ParseError {
+            number: e.number,
+            arg: e.near,
+            line: e.line,
+        }
+    }
+}
+
+const RESERVED: [&str; 41] = [
+    "SELECT", "FROM", "WHERE", "ORDER", "EXEC", "EXECUTE", "DECLARE", "SET", "BEGIN", "COMMIT",
+    "ROLLBACK", "USE", "PRINT", "JOIN", "LEFT", "INNER", "OUTER", "ON", "AND", "OR", "NOT", "IS",
+    "NULL", "AS", "BY", "ASC", "DESC", "IN", "OUTPUT", "OUT", "AT", "WITH", "DEFAULT", "IF",
+    "ELSE", "UNION", "TOP", "INSERT", "UPDATE", "DELETE", "LIKE",
+];
+
+fn is_reserved(word: &str) -> bool {
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
+}
+
+/// Parses a batch. `declared` are variables already bound (sp_executesql parameters).
+pub fn parse_batch(text: &str, declared: &[String]) -> Result<Vec<Statement>, ParseError> {
+    let tokens = tokenize(text).map_err(ParseError::from)?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        declared: declared.iter().map(|v| v.to_lowercase()).collect(),
+    };
+    let mut statements = Vec::new();
+    loop {
+        while parser.peek().is_sym(";") {
+            parser.pos += 1;
+        }
+        if parser.peek().tok == Tok::End {
+            break;
+        }
+        // The first statement of a batch may name a procedure without EXEC.
+        let implicit_exec = statements.is_empty() && parser.starts_implicit_exec();
+        let statement = if implicit_exec {
+            let line = parser.peek().line;
+            Statement {
+                stmt: Stmt::Exec(parser.exec_call(None)?),
+                line,
+            }
+        } else {
+            parser.statement()?
+        };
+        statements.push(statement);
+    }
+    Ok(statements)
+}
+
+/// Parses a procedure name given as text (an RPC by name), e.g. `master.dbo.sp_x`.
+pub fn parse_object_name(text: &str) -> Option<ObjectName> {
+    let tokens = tokenize(text).ok()?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        declared: HashSet::new(),
+    };
+    let name = parser.object_name().ok()?;
+    (parser.peek().tok == Tok::End).then_some(name)
+}
+
+/// Declared parameters of a parameterised statement: name, type, OUTPUT.
+pub type ParamDeclarations = Vec<(String, SqlType, bool)>;
+
+/// Parses an sp_executesql parameter declaration list: `@P1 nvarchar(4000), @o int OUTPUT`.
+pub fn parse_param_declarations(text: &str) -> Result<ParamDeclarations, ParseError> {
+    let tokens = tokenize(text).map_err(ParseError::from)?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        declared: HashSet::new(),
+    };
+    let mut out = Vec::new();
+    if parser.peek().tok == Tok::End {
+        return Ok(out);
+    }
+    loop {
+        let name = match parser.next().tok {
+            Tok::Var(v) if !v.starts_with("@@") => v,
+            _ => return Err(parser.error_at(parser.pos - 1)),
+        };
+        if parser.peek().is_kw("AS") {
+            parser.pos += 1;
+        }
+        let ty = parser.data_type()?;
+        let output = parser.peek().is_kw("OUTPUT") || parser.peek().is_kw("OUT");
+        if output {
+            parser.pos += 1;
+        }
+        out.push((name, ty, output));
+        if parser.peek().is_sym(",") {
+            parser.pos += 1;
+            continue;
+        }
+        if parser.peek().tok == Tok::End {
+            return Ok(out);
+        }
+        return Err(parser.error_here());
+    }
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    declared: HashSet<String>,
+}
+
+type PResult<T> = Result<T, ParseError>;
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+    fn peek_at(&self, offset: usize) -> &Token {
+        &self.tokens[(self.pos + offset).min(self.tokens.len() - 1)]
+    }
+    fn next(&mut self) -> Token {
+        let token = self.peek().clone();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        token
+    }
+    /// Msg 102 near the token at `index`; at the end of the batch SQL Server names the last token.
+    fn error_at(&self, index: usize) -> ParseError {
+        let index = index.min(self.tokens.len() - 1);
+        let token = if self.tokens[index].tok == Tok::End && index > 0 {
+            &self.tokens[index - 1]
+        } else {
+            &self.tokens[index]
+        };
+        let near = match &token.tok {
+            Tok::Str(s) | Tok::NStr(s) | Tok::Quoted(s) => s.clone(),
+            _ => token.text.clone(),
+        };
+        ParseError {
+            number: 102,
+            arg: near,
+            line: token.line,
+        }
+    }
+    fn error_here(&self) -> ParseError {
+        self.error_at(self.pos)
+    }
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        if self.peek().is_kw(kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect_kw(&mut self, kw: &str) -> PResult<()> {
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(self.error_here())
+        }
+    }
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        if self.peek().is_sym(sym) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect_sym(&mut self, sym: &str) -> PResult<()> {
+        if self.eat_sym(sym) {
+            Ok(())
+        } else {
+            Err(self.error_here())
+        }
+    }
+
+    fn starts_implicit_exec(&self) -> bool {
+        match &self.peek().tok {
+            Tok::Quoted(_) => true,
+            Tok::Word(w) => !is_reserved(w),
+            _ => false,
+        }
+    }
+
+    fn statement(&mut self) -> PResult<Statement> {
+        let line = self.peek().line;
+        let token = self.next();
+        let word = match &token.tok {
+            Tok::Word(w) => w.to_ascii_uppercase(),
+            _ => return Err(self.error_at(self.pos - 1)),
+        };
+        let stmt = match word.as_str() {
+            "EXEC" | "EXECUTE" => self.exec_statement()?,
+            "DECLARE" => self.declare()?,
+            "SET" => self.set_statement()?,
+            "SELECT" => Stmt::Select(self.select_body()?),
+            "BEGIN" => {
+                self.eat_kw("DISTRIBUTED");
+                if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
+                    return Err(self.error_here());
+                }
+                self.optional_transaction_name();
+                if self.eat_kw("WITH") {
+                    self.expect_kw("MARK")?;
+                    if matches!(self.peek().tok, Tok::Str(_) | Tok::NStr(_)) {
+                        self.pos += 1;
+                    }
+                }
+                Stmt::BeginTran
+            }
+            "COMMIT" | "ROLLBACK" => {
+                if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
+                    self.eat_kw("WORK");
+                } else {
+                    self.optional_transaction_name();
+                }
+                if word == "COMMIT" {
+                    Stmt::Commit
+                } else {
+                    Stmt::Rollback
+                }
+            }
+            "USE" => Stmt::Use(self.identifier()?),
+            "PRINT" => Stmt::Print(self.expr()?),
+            "IF" => self.if_statement()?,
+            _ => return Err(self.error_at(self.pos - 1)),
+        };
+        Ok(Statement { stmt, line })
+    }
+
+    fn optional_transaction_name(&mut self) {
+        let is_name = match &self.peek().tok {
+            Tok::Quoted(_) | Tok::Var(_) => true,
+            Tok::Word(w) => !is_reserved(w),
+            _ => false,
+        };
+        if is_name {
+            self.pos += 1;
+        }
+    }
+
+    fn if_statement(&mut self) -> PResult<Stmt> {
+        let cond = if self.peek().is_kw("EXISTS")
+            || (self.peek().is_kw("NOT") && self.peek_at(1).is_kw("EXISTS"))
+        {
+            let negated = self.eat_kw("NOT");
+            self.expect_kw("EXISTS")?;
+            self.expect_sym("(")?;
+            self.expect_kw("SELECT")?;
+            let select = self.select_body()?;
+            self.expect_sym(")")?;
+            Cond::Exists {
+                select: Box::new(select),
+                negated,
+            }
+        } else {
+            Cond::Expr(self.expr()?)
+        };
+        let then = Box::new(self.statement()?);
+        self.eat_sym(";");
+        let otherwise = if self.eat_kw("ELSE") {
+            Some(Box::new(self.statement()?))
+        } else {
+            None
+        };
+        Ok(Stmt::If {
+            cond,
+            then,
+            otherwise,
+        })
+    }
+
+    fn identifier(&mut self) -> PResult<String> {
+        match self.next().tok {
+            Tok::Quoted(q) => Ok(q),
+            Tok::Word(w) if !is_reserved(&w) => Ok(w),
+            _ => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    fn object_name(&mut self) -> PResult<ObjectName> {
+        let mut parts = Vec::new();
+        // Leading empty parts are not T-SQL; middle ones are (`master..sp_x`).
+        parts.push(self.identifier()?);
+        while self.peek().is_sym(".") {
+            self.pos += 1;
+            if self.peek().is_sym(".") {
+                parts.push(String::new());
+                continue;
+            }
+            parts.push(self.identifier()?);
+        }
+        if parts.len() > 4 {
+            return Err(self.error_here());
+        }
+        Ok(ObjectName { parts })
+    }
+
+    fn variable(&mut self) -> PResult<String> {
+        match self.next().tok {
+            Tok::Var(v) if !v.starts_with("@@") => Ok(v),
+            _ => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    fn use_variable(&mut self, name: &str, line: i32) -> PResult<()> {
+        if self.declared.contains(&name.to_lowercase()) {
+            Ok(())
+        } else {
+            Err(ParseError {
+                number: 137,
+                arg: name.to_string(),
+                line,
+            })
+        }
+    }
+
+    fn exec_statement(&mut self) -> PResult<Stmt> {
+        if self.peek().is_sym("(") {
+            self.pos += 1;
+            let mut text = vec![self.expr()?];
+            while self.eat_sym("+") {
+                text.push(self.expr()?);
+            }
+            self.expect_sym(")")?;
+            let at = if self.eat_kw("AT") {
+                Some(self.identifier()?)
+            } else {
+                None
+            };
+            return Ok(Stmt::ExecText { text, at });
+        }
+        let status_var = if matches!(&self.peek().tok, Tok::Var(v) if !v.starts_with("@@"))
+            && self.peek_at(1).is_sym("=")
+        {
+            let line = self.peek().line;
+            let var = self.variable()?;
+            self.use_variable(&var, line)?;
+            self.pos += 1;
+            Some(var)
+        } else {
+            None
+        };
+        Ok(Stmt::Exec(self.exec_call(status_var)?))
+    }
+
+    fn exec_call(&mut self, status_var: Option<String>) -> PResult<ExecStmt> {
+        let name = self.object_name()?;
+        let mut args = Vec::new();
+        if self.starts_argument() {
+            loop {
+                args.push(self.exec_arg()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        Ok(ExecStmt {
+            status_var,
+            name,
+            args,
+        })
+    }
+
+    fn starts_argument(&self) -> bool {
+        match &self.peek().tok {
+            Tok::Var(_) | Tok::NStr(_) | Tok::Str(_) | Tok::Number(_) | Tok::Quoted(_) => true,
+            Tok::Sym(s) => *s == "-",
+            Tok::Word(w) => {
+                w.eq_ignore_ascii_case("NULL")
+                    || w.eq_ignore_ascii_case("DEFAULT")
+                    || !is_reserved(w)
+            }
+            Tok::End => false,
+        }
+    }
+
+    fn exec_arg(&mut self) -> PResult<ExecArg> {
+        let name = if matches!(&self.peek().tok, Tok::Var(v) if !v.starts_with("@@"))
+            && self.peek_at(1).is_sym("=")
+        {
+            let name = self.variable()?;
+            self.pos += 1;
+            Some(name)
+        } else {
+            None
+        };
+        let line = self.peek().line;
+        let value = match self.next().tok {
+            Tok::Word(w) if w.eq_ignore_ascii_case("DEFAULT") => ArgValue::Default,
+            Tok::Word(w) if w.eq_ignore_ascii_case("NULL") => {
+                ArgValue::Value(Expr::Literal(Typed::null()))
+            }
+            // A bare word (or a delimited one) is an nvarchar string.
+            Tok::Word(w) if !is_reserved(&w) => ArgValue::Value(Expr::Literal(Typed::nvarchar(&w))),
+            Tok::Quoted(q) => ArgValue::Value(Expr::Literal(Typed::nvarchar(&q))),
+            Tok::NStr(s) => ArgValue::Value(Expr::Literal(Typed::nvarchar(&s))),
+            Tok::Str(s) => ArgValue::Value(Expr::Literal(varchar_literal(&s))),
+            Tok::Number(n) => ArgValue::Value(Expr::Literal(self.number(&n)?)),
+            Tok::Sym("-") => match self.next().tok {
+                Tok::Number(n) => ArgValue::Value(Expr::Literal(negate(self.number(&n)?))),
+                _ => return Err(self.error_at(self.pos - 1)),
+            },
+            Tok::Var(v) if v.starts_with("@@") => {
+                ArgValue::Value(Expr::Global(v[2..].to_ascii_uppercase()))
+            }
+            Tok::Var(v) => {
+                self.use_variable(&v, line)?;
+                ArgValue::Value(Expr::Var(v))
+            }
+            _ => return Err(self.error_at(self.pos - 1)),
+        };
+        let output = self.eat_kw("OUTPUT") || self.eat_kw("OUT");
+        Ok(ExecArg {
+            name,
+            value,
+            output,
+        })
+    }
+
+    fn number(&self, text: &str) -> PResult<Typed> {
+        match text.parse::<i64>() {
+            Ok(n) if n <= i32::MAX as i64 => Ok(Typed::int(n)),
+            Ok(n) => Ok(Typed::new(SqlValue::Int(n), SqlType::BigInt)),
+            // Decimal literals are outside the subset.
+            Err(_) => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    fn data_type(&mut self) -> PResult<SqlType> {
+        let line = self.peek().line;
+        let name = match self.next().tok {
+            Tok::Word(w) | Tok::Quoted(w) => w.to_ascii_lowercase(),
+            _ => return Err(self.error_at(self.pos - 1)),
+        };
+        let length = if self.eat_sym("(") {
+            let len = match self.next().tok {
+                Tok::Word(w) if w.eq_ignore_ascii_case("max") => None,
+                Tok::Number(n) => Some(n.parse::<u16>().map_err(|_| self.error_at(self.pos - 1))?),
+                _ => return Err(self.error_at(self.pos - 1)),
+            };
+            self.expect_sym(")")?;
+            Some(len)
+        } else {
+            None
+        };
+        let ty = match name.as_str() {
+            "int" | "integer" => SqlType::Int,
+            "bigint" => SqlType::BigInt,
+            "smallint" => SqlType::SmallInt,
+            "tinyint" => SqlType::TinyInt,
+            "bit" => SqlType::Bit,
+            "sysname" => SYSNAME,
+            "datetime" => SqlType::DateTime,
+            "ntext" => SqlType::NText,
+            "nvarchar" | "nchar" => SqlType::NVarChar(length.unwrap_or(Some(1))),
+            "varchar" | "char" => SqlType::VarChar(length.unwrap_or(Some(1))),
+            _ => {
+                return Err(ParseError {
+                    number: 243,
+                    arg: name,
+                    line,
+                })
+            }
+        };
+        Ok(ty)
+    }
+
+    fn declare(&mut self) -> PResult<Stmt> {
+        let mut vars = Vec::new();
+        loop {
+            let line = self.peek().line;
+            let name = self.variable()?;
+            if !self.declared.insert(name.to_lowercase()) {
+                return Err(ParseError {
+                    number: 134,
+                    arg: name,
+                    line,
+                });
+            }
+            self.eat_kw("AS");
+            let ty = self.data_type()?;
+            let init = if self.eat_sym("=") {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            vars.push((name, ty, init));
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        Ok(Stmt::Declare(vars))
+    }
+
+    fn set_statement(&mut self) -> PResult<Stmt> {
+        if let Tok::Var(v) = &self.peek().tok {
+            if !v.starts_with("@@") {
+                let line = self.peek().line;
+                let var = self.variable()?;
+                self.use_variable(&var, line)?;
+                self.expect_sym("=")?;
+                return Ok(Stmt::SetVar(var, self.expr()?));
+            }
+        }
+        if self.eat_kw("TRANSACTION") {
+            // SET TRANSACTION ISOLATION LEVEL <words>: accepted, the stand-in has no locking.
+            let mut words = Vec::new();
+            while let Tok::Word(w) = &self.peek().tok {
+                if is_reserved(w) {
+                    break;
+                }
+                words.push(w.to_ascii_uppercase());
+                self.pos += 1;
+            }
+            return Ok(Stmt::SetOption {
+                options: vec!["TRANSACTION".into()],
+                value: words.join(" "),
+            });
+        }
+        let mut options = Vec::new();
+        loop {
+            match self.next().tok {
+                Tok::Word(w) => options.push(w.to_ascii_uppercase()),
+                _ => return Err(self.error_at(self.pos - 1)),
+            }
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        let value = match self.next().tok {
+            Tok::Word(w) => w.to_ascii_uppercase(),
+            Tok::Number(n) => n,
+            Tok::Str(s) | Tok::NStr(s) => s,
+            Tok::Sym("-") => match self.next().tok {
+                Tok::Number(n) => format!("-{n}"),
+                _ => return Err(self.error_at(self.pos - 1)),
+            },
+            _ => return Err(self.error_at(self.pos - 1)),
+        };
+        Ok(Stmt::SetOption { options, value })
+    }
+
+    fn select_body(&mut self) -> PResult<Select> {
+        let top = if self.eat_kw("TOP") {
+            let parenthesised = self.eat_sym("(");
+            let n = match self.next().tok {
+                Tok::Number(n) => n.parse::<i64>().map_err(|_| self.error_at(self.pos - 1))?,
+                _ => return Err(self.error_at(self.pos - 1)),
+            };
+            if parenthesised {
+                self.expect_sym(")")?;
+            }
+            Some(n)
+        } else {
+            None
+        };
+        let mut items = Vec::new();
+        loop {
+            items.push(self.select_item()?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        let from = if self.eat_kw("FROM") {
+            let first = self.table_ref()?;
+            let mut joins = Vec::new();
+            loop {
+                let kind = if self.eat_kw("LEFT") {
+                    self.eat_kw("OUTER");
+                    JoinKind::Left
+                } else if self.eat_kw("INNER") || self.peek().is_kw("JOIN") {
+                    JoinKind::Inner
+                } else {
+                    break;
+                };
+                self.expect_kw("JOIN")?;
+                let table = self.table_ref()?;
+                self.expect_kw("ON")?;
+                let on = self.expr()?;
+                joins.push(Join { kind, table, on });
+            }
+            Some((first, joins))
+        } else {
+            None
+        };
+        let filter = if self.eat_kw("WHERE") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        let mut order_by = Vec::new();
+        if self.eat_kw("ORDER") {
+            self.expect_kw("BY")?;
+            loop {
+                let expr = self.expr()?;
+                let descending = if self.eat_kw("DESC") {
+                    true
+                } else {
+                    self.eat_kw("ASC");
+                    false
+                };
+                order_by.push((expr, descending));
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        Ok(Select {
+            top,
+            items,
+            from,
+            filter,
+            order_by,
+        })
+    }
+
+    fn select_item(&mut self) -> PResult<SelectItem> {
+        if self.eat_sym("*") {
+            return Ok(SelectItem::Star(None));
+        }
+        let qualified_star = matches!(self.peek().tok, Tok::Word(_) | Tok::Quoted(_))
+            && self.peek_at(1).is_sym(".")
+            && self.peek_at(2).is_sym("*");
+        if qualified_star {
+            let qualifier = self.identifier()?;
+            self.pos += 2;
+            return Ok(SelectItem::Star(Some(qualifier)));
+        }
+        if matches!(&self.peek().tok, Tok::Var(v) if !v.starts_with("@@"))
+            && self.peek_at(1).is_sym("=")
+        {
+            let line = self.peek().line;
+            let var = self.variable()?;
+            self.use_variable(&var, line)?;
+            self.pos += 1;
+            return Ok(SelectItem::Assign {
+                var,
+                expr: self.expr()?,
+            });
+        }
+        let expr = self.expr()?;
+        let alias_follows = self.eat_kw("AS")
+            || matches!(&self.peek().tok, Tok::Quoted(_) | Tok::Str(_))
+            || matches!(&self.peek().tok, Tok::Word(w) if !is_reserved(w));
+        let alias = if alias_follows {
+            Some(self.alias()?)
+        } else {
+            None
+        };
+        Ok(SelectItem::Expr { expr, alias })
+    }
+
+    fn alias(&mut self) -> PResult<String> {
+        match self.next().tok {
+            Tok::Quoted(q) | Tok::Str(q) | Tok::NStr(q) => Ok(q),
+            Tok::Word(w) if !is_reserved(&w) => Ok(w),
+            _ => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    fn table_ref(&mut self) -> PResult<TableRef> {
+        let name = self.object_name()?;
+        let alias_follows = self.eat_kw("AS")
+            || matches!(&self.peek().tok, Tok::Quoted(_))
+            || matches!(&self.peek().tok, Tok::Word(w) if !is_reserved(w));
+        let alias = if alias_follows {
+            Some(self.identifier()?)
+        } else {
+            None
+        };
+        Ok(TableRef { name, alias })
+    }
+
+    fn expr(&mut self) -> PResult<Expr> {
+        let mut left = self.and_expr()?;
+        while self.eat_kw("OR") {
+            let right = self.and_expr()?;
+            left = Expr::Binary(BinOp::Or, Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and_expr(&mut self) -> PResult<Expr> {
+        let mut left = self.not_expr()?;
+        while self.eat_kw("AND") {
+            let right = self.not_expr()?;
+            left = Expr::Binary(BinOp::And, Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn not_expr(&mut self) -> PResult<Expr> {
+        if self.eat_kw("NOT") {
+            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+        }
+        self.predicate()
+    }
+
+    fn predicate(&mut self) -> PResult<Expr> {
+        let left = self.additive()?;
+        if self.eat_kw("IS") {
+            let negated = self.eat_kw("NOT");
+            self.expect_kw("NULL")?;
+            return Ok(Expr::IsNull {
+                expr: Box::new(left),
+                negated,
+            });
+        }
+        let negated = self.peek().is_kw("NOT")
+            && (self.peek_at(1).is_kw("IN") || self.peek_at(1).is_kw("LIKE"));
+        if negated {
+            self.pos += 1;
+        }
+        if self.eat_kw("LIKE") {
+            let pattern = self.additive()?;
+            return Ok(Expr::Like {
+                expr: Box::new(left),
+                pattern: Box::new(pattern),
+                negated,
+            });
+        }
+        let negated_in = negated;
+        if self.eat_kw("IN") {
+            self.expect_sym("(")?;
+            let mut list = vec![self.additive()?];
+            while self.eat_sym(",") {
+                list.push(self.additive()?);
+            }
+            self.expect_sym(")")?;
+            return Ok(Expr::InList {
+                expr: Box::new(left),
+                list,
+                negated: negated_in,
+            });
+        }
+        let op = match &self.peek().tok {
+            Tok::Sym("=") => BinOp::Eq,
+            Tok::Sym("<>") | Tok::Sym("!=") => BinOp::Ne,
+            Tok::Sym("<") => BinOp::Lt,
+            Tok::Sym(">") => BinOp::Gt,
+            Tok::Sym("<=") => BinOp::Le,
+            Tok::Sym(">=") => BinOp::Ge,
+            _ => return Ok(left),
+        };
+        self.pos += 1;
+        let right = self.additive()?;
+        Ok(Expr::Binary(op, Box::new(left), Box::new(right)))
+    }
+
+    fn additive(&mut self) -> PResult<Expr> {
+        let mut left = self.multiplicative()?;
+        loop {
+            let op = if self.eat_sym("+") {
+                BinOp::Add
+            } else if self.eat_sym("-") {
+                BinOp::Sub
+            } else {
+                return Ok(left);
+            };
+            let right = self.multiplicative()?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn multiplicative(&mut self) -> PResult<Expr> {
+        let mut left = self.unary()?;
+        loop {
+            let op = if self.eat_sym("*") {
+                BinOp::Mul
+            } else if self.eat_sym("/") {
+                BinOp::Div
+            } else {
+                return Ok(left);
+            };
+            let right = self.unary()?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        if self.eat_sym("-") {
+            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let line = self.peek().line;
+        let token = self.next();
+        match token.tok {
+            Tok::NStr(s) => Ok(Expr::Literal(Typed::nvarchar(&s))),
+            Tok::Str(s) => Ok(Expr::Literal(varchar_literal(&s))),
+            Tok::Number(n) => Ok(Expr::Literal(self.number(&n)?)),
+            Tok::Var(v) if v.starts_with("@@") => Ok(Expr::Global(v[2..].to_ascii_uppercase())),
+            Tok::Var(v) => {
+                self.use_variable(&v, line)?;
+                Ok(Expr::Var(v))
+            }
+            Tok::Sym("(") => {
+                let inner = self.expr()?;
+                self.expect_sym(")")?;
+                Ok(inner)
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("NULL") => Ok(Expr::Literal(Typed::null())),
+            Tok::Word(w) if w.eq_ignore_ascii_case("CAST") => {
+                self.expect_sym("(")?;
+                let inner = self.expr()?;
+                self.expect_kw("AS")?;
+                let ty = self.data_type()?;
+                self.expect_sym(")")?;
+                Ok(Expr::Cast(Box::new(inner), ty))
+            }
+            Tok::Word(w) if !is_reserved(&w) && self.peek().is_sym("(") => {
+                self.pos += 1;
+                let name = w.to_ascii_uppercase();
+                if name == "COUNT" && self.eat_sym("*") {
+                    self.expect_sym(")")?;
+                    return Ok(Expr::CountStar);
+                }
+                let mut args = Vec::new();
+                if !self.eat_sym(")") {
+                    loop {
+                        args.push(self.expr()?);
+                        if !self.eat_sym(",") {
+                            break;
+                        }
+                    }
+                    self.expect_sym(")")?;
+                }
+                Ok(Expr::Func(name, args))
+            }
+            Tok::Word(w) if !is_reserved(&w) => self.column_rest(w),
+            Tok::Quoted(q) => self.column_rest(q),
+            _ => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    fn column_rest(&mut self, first: String) -> PResult<Expr> {
+        if self.eat_sym(".") {
+            let name = self.identifier()?;
+            return Ok(Expr::Column {
+                qualifier: Some(first),
+                name,
+            });
+        }
+        Ok(Expr::Column {
+            qualifier: None,
+            name: first,
+        })
+    }
+}
+
+fn varchar_literal(text: &str) -> Typed {
+    let len = text.len().clamp(1, 8000) as u16;
+    Typed::new(
+        SqlValue::String(text.to_string()),
+        SqlType::VarChar(Some(len)),
+    )
+}
+
+fn negate(value: Typed) -> Typed {
+    match value.value {
+        SqlValue::Int(n) => Typed::new(SqlValue::Int(-n), value.ty),
+        _ => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_with_named_positional_output_and_default() {
+        let batch = parse_batch(
+            "DECLARE @rc int, @o sysname; EXEC @rc = [master].dbo.sp_x N'a', b, @p = DEFAULT, @q = @o OUTPUT",
+            &[],
+        )
+        .unwrap();
+        let Stmt::Exec(exec) = &batch[1].stmt else {
+            panic!("not an EXEC: {batch:?}")
+        };
+        assert_eq!(exec.status_var.as_deref(), Some("@rc"));
+        assert_eq!(exec.name.parts, vec!["master", "dbo", "sp_x"]);
+        assert_eq!(exec.args.len(), 4);
+        assert_eq!(
+            exec.args[1].value,
+            ArgValue::Value(Expr::Literal(Typed::nvarchar("b")))
+        );
+        assert_eq!(exec.args[2].value, ArgValue::Default);
+        assert!(exec.args[3].output);
+    }
+
+    #[test]
+    fn first_statement_may_omit_exec() {
+        let batch = parse_batch("sp_helpserver\nselect 1", &[]).unwrap();
+        assert!(matches!(&batch[0].stmt, Stmt::Exec(e) if e.name.last() == "sp_helpserver"));
+        assert_eq!(batch.len(), 2);
+    }
+
+    #[test]
+    fn undeclared_variable_is_137() {
+        let err = parse_batch("select @nope", &[]).unwrap_err();
+        assert_eq!((err.number, err.arg.as_str()), (137, "@nope"));
+        assert!(parse_batch("select @p1", &["@P1".into()]).is_ok());
+    }
+
+    #[test]
+    fn syntax_error_names_the_token() {
+        let err = parse_batch("select 1 from", &[]).unwrap_err();
+        assert_eq!((err.number, err.arg.as_str()), (102, "from"));
+        let err = parse_batch("exec sp_x,", &[]).unwrap_err();
+        assert_eq!(err.arg, ",");
+    }
+
+    #[test]
+    fn select_with_join_where_order() {
+        let batch = parse_batch(
+            "SELECT s.name, l.remote_name AS r FROM sys.servers s LEFT JOIN sys.linked_logins AS l ON s.server_id = l.server_id WHERE s.server_id <> 0 AND (l.remote_name IS NULL OR NOT s.is_linked = 0) ORDER BY s.name DESC",
+            &[],
+        )
+        .unwrap();
+        let Stmt::Select(select) = &batch[0].stmt else {
+            panic!()
+        };
+        let (first, joins) = select.from.as_ref().unwrap();
+        assert_eq!(first.alias.as_deref(), Some("s"));
+        assert_eq!(joins[0].kind, JoinKind::Left);
+        assert_eq!(select.order_by.len(), 1);
+        assert!(select.order_by[0].1);
+    }
+
+    #[test]
+    fn declarations_of_sp_executesql() {
+        let decls =
+            parse_param_declarations("@P1 nvarchar(4000), @P2 int, @o sysname OUTPUT").unwrap();
+        assert_eq!(
+            decls[0],
+            ("@P1".to_string(), SqlType::NVarChar(Some(4000)), false)
+        );
+        assert_eq!(decls[2], ("@o".to_string(), SYSNAME, true));
+    }
+}

@@ -1,0 +1,1404 @@
+//! The system procedures: name resolution, SQL Server's parameter binding rules and the bodies
+//! of the linked-server procedures (validation order, messages and return codes of the reference).
+
+use super::biztalk::MGMT_DB;
+use super::catalog::{now, LinkedLogin, Permission, Secret, ServerRow};
+use super::exec::{cur_cmd, done};
+use super::messages::or_null;
+use super::parser::{parse_object_name, parse_param_declarations, ObjectName};
+use super::value::{convert, truncate_utf16, Typed, NVARCHAR_4000, SYSNAME};
+use super::Session;
+use crate::config::FaultPlan;
+use crate::types::{done_status, Column, DoneKind, ReplyItem, ResultSet, SqlType, SqlValue};
+
+/// One argument of a procedure call (EXEC in a batch or an RPC parameter).
+#[derive(Debug, Clone)]
+pub struct CallArg {
+    /// `@name` when passed by name.
+    pub name: Option<String>,
+    /// `None` for the DEFAULT keyword.
+    pub value: Option<Typed>,
+    pub output: bool,
+}
+
+/// What a procedure call produced besides its reply items.
+#[derive(Debug, Default)]
+pub struct CallResult {
+    /// Return status; `None` when the body never ran (binding error, unknown procedure).
+    pub status: Option<i32>,
+    /// OUTPUT values by argument index.
+    pub outputs: Vec<(usize, Typed)>,
+    pub error: bool,
+}
+
+impl CallResult {
+    fn failed() -> Self {
+        CallResult {
+            status: None,
+            outputs: Vec::new(),
+            error: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ParamDefault {
+    Required,
+    Null,
+    Text(&'static str),
+}
+
+struct Param {
+    name: &'static str,
+    ty: SqlType,
+    default: ParamDefault,
+}
+
+const fn param(name: &'static str, ty: SqlType, default: ParamDefault) -> Param {
+    Param { name, ty, default }
+}
+
+const SYSNAME_T: SqlType = SqlType::NVarChar(Some(128));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proc {
+    AddLinkedServer,
+    AddLinkedSrvLogin,
+    DropLinkedSrvLogin,
+    DropServer,
+    ServerOption,
+    TestLinkedServer,
+    HelpServer,
+    LinkedServers,
+    HelpLinkedSrvLogin,
+    ExecuteSql,
+    Prepare,
+    Execute,
+    PrepExec,
+    Unprepare,
+    SetFault,
+    Stats,
+    /// `master.dbo.sp_GetServerName`: a one-row result set (stand-in helper).
+    ServerNameResult,
+    /// BizTalk's DB-side `dbo.sp_GetServerName @ServerName OUTPUT`.
+    ServerNameOutput,
+    BackupDatabasesForServer,
+}
+
+/// System procedures in `sys`, callable from every database.
+const SYSTEM_PROCS: [(&str, Proc); 16] = [
+    ("sp_addlinkedserver", Proc::AddLinkedServer),
+    ("sp_addlinkedsrvlogin", Proc::AddLinkedSrvLogin),
+    ("sp_droplinkedsrvlogin", Proc::DropLinkedSrvLogin),
+    ("sp_dropserver", Proc::DropServer),
+    ("sp_serveroption", Proc::ServerOption),
+    ("sp_testlinkedserver", Proc::TestLinkedServer),
+    ("sp_helpserver", Proc::HelpServer),
+    ("sp_linkedservers", Proc::LinkedServers),
+    ("sp_helplinkedsrvlogin", Proc::HelpLinkedSrvLogin),
+    ("sp_executesql", Proc::ExecuteSql),
+    ("sp_prepare", Proc::Prepare),
+    ("sp_execute", Proc::Execute),
+    ("sp_prepexec", Proc::PrepExec),
+    ("sp_unprepare", Proc::Unprepare),
+    ("sp_standin_set_fault", Proc::SetFault),
+    ("sp_standin_stats", Proc::Stats),
+];
+
+impl Proc {
+    fn name(self) -> &'static str {
+        match self {
+            Proc::ServerNameResult | Proc::ServerNameOutput => "sp_GetServerName",
+            Proc::BackupDatabasesForServer => "sp_GetBackupDatabasesForServer",
+            other => SYSTEM_PROCS
+                .iter()
+                .find(|(_, p)| *p == other)
+                .map(|(n, _)| *n)
+                .expect("listed"),
+        }
+    }
+
+    fn qualified(self) -> String {
+        format!("sys.{}", self.name())
+    }
+
+    fn params(self) -> Vec<Param> {
+        use ParamDefault::*;
+        let nv = |n| SqlType::NVarChar(Some(n));
+        let v = |n| SqlType::VarChar(Some(n));
+        match self {
+            Proc::AddLinkedServer => vec![
+                param("@server", SYSNAME_T, Required),
+                param("@srvproduct", nv(128), Null),
+                param("@provider", nv(128), Null),
+                param("@datasrc", nv(4000), Null),
+                param("@location", nv(4000), Null),
+                param("@provstr", nv(4000), Null),
+                param("@catalog", SYSNAME_T, Null),
+                param("@linkedstyle", SqlType::Bit, Null),
+            ],
+            Proc::AddLinkedSrvLogin => vec![
+                param("@rmtsrvname", SYSNAME_T, Required),
+                param("@useself", v(8), Text("TRUE")),
+                param("@locallogin", SYSNAME_T, Null),
+                param("@rmtuser", SYSNAME_T, Null),
+                param("@rmtpassword", SYSNAME_T, Null),
+            ],
+            Proc::DropLinkedSrvLogin => {
+                vec![
+                    param("@rmtsrvname", SYSNAME_T, Required),
+                    param("@locallogin", SYSNAME_T, Required),
+                ]
+            }
+            Proc::DropServer => vec![
+                param("@server", SYSNAME_T, Required),
+                param("@droplogins", v(10), Null),
+            ],
+            Proc::ServerOption => vec![
+                param("@server", SYSNAME_T, Required),
+                param("@optname", v(35), Required),
+                param("@optvalue", nv(128), Required),
+            ],
+            Proc::TestLinkedServer => vec![param("@servername", SYSNAME_T, Required)],
+            Proc::HelpServer => vec![
+                param("@server", SYSNAME_T, Null),
+                param("@optname", v(35), Null),
+                param("@show_topology", v(1), Null),
+            ],
+            Proc::HelpLinkedSrvLogin => {
+                vec![
+                    param("@rmtsrvname", SYSNAME_T, Null),
+                    param("@locallogin", SYSNAME_T, Null),
+                ]
+            }
+            Proc::SetFault => vec![
+                param("@fault", nv(128), Required),
+                param("@value", nv(4000), Null),
+            ],
+            Proc::ServerNameOutput => vec![param("@ServerName", SYSNAME_T, Required)],
+            Proc::BackupDatabasesForServer => vec![param("@ServerName", SYSNAME_T, Null)],
+            Proc::LinkedServers
+            | Proc::Stats
+            | Proc::ServerNameResult
+            | Proc::ExecuteSql
+            | Proc::Prepare
+            | Proc::Execute
+            | Proc::PrepExec
+            | Proc::Unprepare => Vec::new(),
+        }
+    }
+}
+
+/// Where a procedure name leads.
+enum Target {
+    Local(Proc),
+    Remote { server: String, name: ObjectName },
+}
+
+/// The items a procedure body adds, and whether it raised an error.
+struct Body<'a> {
+    session: &'a Session,
+    out: &'a mut Vec<ReplyItem>,
+    error: bool,
+    proc: Proc,
+}
+
+impl Body<'_> {
+    /// Raises a catalogued message from `procedure` (state 1) and returns 1 for `return (1)`.
+    fn raise(&mut self, number: i32, args: &[&str], procedure: &str, line: i32) -> i32 {
+        let msg = self.session.msg(number, args, procedure, line);
+        self.error |= msg.is_error();
+        self.out.push(ReplyItem::Message(msg));
+        1
+    }
+
+    /// Raises from the procedure itself (`sys.<name>`).
+    fn fail(&mut self, number: i32, args: &[&str], line: i32) -> i32 {
+        let procedure = self.proc.qualified();
+        self.raise(number, args, &procedure, line)
+    }
+
+    fn rows(&mut self, result: ResultSet) {
+        let mut status = done_status::MORE;
+        if !self.session.nocount {
+            status |= done_status::COUNT;
+        }
+        let count = result.rows.len() as u64;
+        self.out.push(ReplyItem::Rows(result));
+        self.out
+            .push(done(DoneKind::DoneInProc, status, cur_cmd::SELECT, count));
+    }
+}
+
+fn text(value: &Typed) -> Option<&str> {
+    value.as_str()
+}
+
+fn string(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, |s| SqlValue::String(s.to_string()))
+}
+
+fn column(name: &str, ty: SqlType) -> Column {
+    Column {
+        name: name.into(),
+        ty,
+        nullable: true,
+    }
+}
+
+/// `true/on` → Some(true), `false/off` → Some(false), anything else → None.
+fn on_off(value: Option<&str>) -> Option<bool> {
+    let value = value?.trim_end_matches(' ').to_ascii_lowercase();
+    match value.as_str() {
+        "true" | "on" => Some(true),
+        "false" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Collation names SQL Server knows: Windows (`Latin1_General[_100]_CI_AS…`) and SQL collations.
+fn is_known_collation(name: &str) -> bool {
+    const BASES: [&str; 12] = [
+        "Latin1_General",
+        "Latin1_General_100",
+        "Latin1_General_140",
+        "French",
+        "French_100",
+        "German_PhoneBook",
+        "Japanese",
+        "Japanese_XJIS_140",
+        "Chinese_PRC",
+        "Cyrillic_General",
+        "Turkish",
+        "Modern_Spanish",
+    ];
+    const SQL_COLLATIONS: [&str; 6] = [
+        "SQL_Latin1_General_CP1_CI_AS",
+        "SQL_Latin1_General_CP1_CS_AS",
+        "SQL_Latin1_General_CP1_CI_AI",
+        "SQL_Latin1_General_CP850_BIN",
+        "SQL_Latin1_General_CP850_BIN2",
+        "SQL_Latin1_General_CP437_CI_AS",
+    ];
+    if SQL_COLLATIONS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+        return true;
+    }
+    BASES.iter().any(|base| {
+        let Some(rest) = name
+            .get(..base.len())
+            .filter(|p| p.eq_ignore_ascii_case(base))
+            .map(|_| &name[base.len()..])
+        else {
+            return false;
+        };
+        let suffix = rest.to_ascii_uppercase();
+        if suffix == "_BIN" || suffix == "_BIN2" {
+            return true;
+        }
+        let mut flags = suffix.split('_').skip(1);
+        let case_ok = matches!(flags.next(), Some("CI" | "CS"));
+        let accent_ok = matches!(flags.next(), Some("AI" | "AS"));
+        let rest_ok = flags.all(|f| matches!(f, "KS" | "WS" | "SC" | "UTF8" | "VSS"));
+        !suffix.is_empty() && case_ok && accent_ok && rest_ok
+    })
+}
+
+impl Session {
+    fn resolve(&self, name: &ObjectName) -> Option<Target> {
+        let collation = self.instance.collation;
+        let parts = &name.parts;
+        if parts.len() == 4 && !collation.eq(&parts[0], self.instance.server_name()) {
+            return Some(Target::Remote {
+                server: parts[0].clone(),
+                name: ObjectName {
+                    parts: parts[1..].to_vec(),
+                },
+            });
+        }
+        let local = &parts[parts.len().saturating_sub(3)..];
+        let (database, schema, object) = match local {
+            [db, schema, object] => (
+                Some(db.as_str()).filter(|d| !d.is_empty()),
+                schema.as_str(),
+                object.as_str(),
+            ),
+            [schema, object] => (None, schema.as_str(), object.as_str()),
+            [object] => (None, "", object.as_str()),
+            _ => return None,
+        };
+        let database = match database {
+            Some(db) => self.instance.database_name(db)?,
+            None => self.database.clone(),
+        };
+        let is = |a: &str, b: &str| collation.eq(a, b);
+        if schema.is_empty() || is(schema, "sys") || is(schema, "dbo") {
+            if let Some((_, proc)) = SYSTEM_PROCS.iter().find(|(n, _)| is(n, object)) {
+                return Some(Target::Local(*proc));
+            }
+        }
+        if schema.is_empty() || is(schema, "dbo") {
+            let biztalk_db = self
+                .instance
+                .biztalk
+                .as_ref()
+                .is_some_and(|f| f.databases().any(|d| is(d, &database)));
+            if is(object, "sp_GetServerName") {
+                if is(&database, "master") {
+                    return Some(Target::Local(Proc::ServerNameResult));
+                }
+                if biztalk_db {
+                    return Some(Target::Local(Proc::ServerNameOutput));
+                }
+            }
+            if is(object, "sp_GetBackupDatabasesForServer") && is(&database, MGMT_DB) {
+                return Some(Target::Local(Proc::BackupDatabasesForServer));
+            }
+        }
+        None
+    }
+
+    /// A call by procedure name text (RPC by name).
+    pub(super) async fn call_procedure_named(
+        &mut self,
+        name: &str,
+        args: Vec<CallArg>,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        match parse_object_name(name) {
+            Some(parsed) => self.call_procedure(&parsed, args, level, 1, out).await,
+            None => {
+                out.push(ReplyItem::Message(self.msg(2812, &[name], "", 1)));
+                CallResult::failed()
+            }
+        }
+    }
+
+    pub(super) async fn call_procedure(
+        &mut self,
+        name: &ObjectName,
+        args: Vec<CallArg>,
+        level: u32,
+        line: i32,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        let proc = match self.resolve(name) {
+            Some(Target::Local(proc)) => proc,
+            Some(Target::Remote { server, name }) => {
+                return self.remote_exec(&server, &name, args, line, out).await
+            }
+            None => {
+                out.push(ReplyItem::Message(self.msg(
+                    2812,
+                    &[&name.display()],
+                    "",
+                    line,
+                )));
+                return CallResult::failed();
+            }
+        };
+        match proc {
+            Proc::ExecuteSql => return self.sp_executesql(args, level, out).await,
+            Proc::Prepare | Proc::Execute | Proc::PrepExec | Proc::Unprepare => {
+                return self.prepared_statement(proc, args, level, out).await
+            }
+            Proc::TestLinkedServer => return self.sp_testlinkedserver(args, out).await,
+            _ => {}
+        }
+        let params = proc.params();
+        let (values, arg_of_param) = match self.bind(proc.name(), &params, &args) {
+            Ok(bound) => bound,
+            Err(msg) => {
+                out.push(ReplyItem::Message(msg));
+                return CallResult::failed();
+            }
+        };
+        let mut body = Body {
+            session: self,
+            out,
+            error: false,
+            proc,
+        };
+        let mut outputs = Vec::new();
+        let status = match proc {
+            Proc::AddLinkedServer => body.add_linked_server(&values),
+            Proc::AddLinkedSrvLogin => body.add_linked_srv_login(&values),
+            Proc::DropLinkedSrvLogin => body.drop_linked_srv_login(&values),
+            Proc::DropServer => body.drop_server(&values),
+            Proc::ServerOption => body.server_option(&values),
+            Proc::HelpServer => body.help_server(&values),
+            Proc::LinkedServers => body.linked_servers(),
+            Proc::HelpLinkedSrvLogin => body.help_linked_srv_login(&values),
+            Proc::SetFault => body.set_fault(&values),
+            Proc::Stats => body.stats(),
+            Proc::ServerNameResult => {
+                let name = body.session.instance.server_name().to_string();
+                body.rows(ResultSet {
+                    columns: vec![column("ServerName", SYSNAME)],
+                    rows: vec![vec![SqlValue::String(name)]],
+                });
+                0
+            }
+            Proc::ServerNameOutput => {
+                let name = body.session.instance.server_name();
+                if let Some(arg) = arg_of_param[0] {
+                    outputs.push((arg, Typed::sysname(Some(name))));
+                }
+                0
+            }
+            Proc::BackupDatabasesForServer => {
+                let table = body.session.backup_databases_table(text(&values[0]));
+                body.rows(ResultSet {
+                    columns: table.columns,
+                    rows: table.rows,
+                });
+                0
+            }
+            Proc::ExecuteSql
+            | Proc::TestLinkedServer
+            | Proc::Prepare
+            | Proc::Execute
+            | Proc::PrepExec
+            | Proc::Unprepare => unreachable!("handled above"),
+        };
+        let error = body.error;
+        CallResult {
+            status: Some(status),
+            outputs,
+            error,
+        }
+    }
+
+    /// SQL Server's binding of arguments to parameters: positional first, then `@name = value`;
+    /// DEFAULT or an omitted argument takes the parameter default; values convert implicitly and
+    /// character data is cut silently to the parameter length.
+    fn bind(
+        &self,
+        proc_name: &str,
+        params: &[Param],
+        args: &[CallArg],
+    ) -> Result<(Vec<Typed>, Vec<Option<usize>>), crate::types::ServerMessage> {
+        let binding_error = |number: i32, state: u8, args: &[&str]| {
+            let mut msg = self.msg(number, args, proc_name, 0);
+            msg.state = state;
+            msg
+        };
+        let mut slots: Vec<Option<(usize, Option<Typed>)>> = vec![None; params.len()];
+        let mut named_seen = false;
+        for (index, arg) in args.iter().enumerate() {
+            let slot = match &arg.name {
+                None if named_seen => {
+                    return Err(binding_error(119, 1, &[&(index + 1).to_string()]))
+                }
+                None if index >= params.len() => return Err(binding_error(8144, 2, &[proc_name])),
+                None => index,
+                Some(name) => {
+                    named_seen = true;
+                    let slot = params
+                        .iter()
+                        .position(|p| p.name.eq_ignore_ascii_case(name))
+                        .ok_or_else(|| binding_error(8145, 2, &[name, proc_name]))?;
+                    if slots[slot].is_some() {
+                        return Err(binding_error(8143, 1, &[name]));
+                    }
+                    slot
+                }
+            };
+            slots[slot] = Some((index, arg.value.clone()));
+        }
+        let mut values = Vec::with_capacity(params.len());
+        for (param, slot) in params.iter().zip(&slots) {
+            let given = slot.as_ref().and_then(|(_, v)| v.clone());
+            let value = match (given, param.default) {
+                (Some(value), _) => convert(&value, &param.ty)
+                    .map_err(|(from, to)| binding_error(8114, 1, &[&from, &to]))?,
+                (None, ParamDefault::Required) => {
+                    return Err(binding_error(201, 4, &[proc_name, param.name]))
+                }
+                (None, ParamDefault::Null) => Typed::new(SqlValue::Null, param.ty.clone()),
+                (None, ParamDefault::Text(text)) => {
+                    Typed::new(SqlValue::String(text.into()), param.ty.clone())
+                }
+            };
+            values.push(value);
+        }
+        Ok((
+            values,
+            slots.iter().map(|s| s.as_ref().map(|(i, _)| *i)).collect(),
+        ))
+    }
+
+    /// Extended-procedure binding: positional only, values must be Unicode character data (214).
+    fn bind_extended(
+        &self,
+        proc_name: &str,
+        params: &[(&str, &str)],
+        args: &[CallArg],
+        required: usize,
+    ) -> Result<Vec<Option<Typed>>, crate::types::ServerMessage> {
+        let mut values = Vec::new();
+        for (index, (name, type_text)) in params.iter().enumerate() {
+            let value = args.get(index).and_then(|a| a.value.clone());
+            match &value {
+                Some(v)
+                    if !v.is_null() && !matches!(v.ty, SqlType::NVarChar(_) | SqlType::NText) =>
+                {
+                    return Err(self.msg(214, &[name, type_text], proc_name, 0));
+                }
+                None if index < required => {
+                    let mut msg = self.msg(201, &[proc_name, name], proc_name, 0);
+                    msg.state = 4;
+                    return Err(msg);
+                }
+                _ => {}
+            }
+            values.push(value);
+        }
+        Ok(values)
+    }
+
+    async fn sp_executesql(
+        &mut self,
+        args: Vec<CallArg>,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        const TYPES: &str = "ntext/nchar/nvarchar";
+        let fixed = [("@statement", TYPES), ("@params", TYPES)];
+        let values = match self.bind_extended("sp_executesql", &fixed, &args, 1) {
+            Ok(v) => v,
+            Err(msg) => {
+                out.push(ReplyItem::Message(msg));
+                return CallResult::failed();
+            }
+        };
+        let statement = values[0]
+            .as_ref()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let declarations_text = values
+            .get(1)
+            .cloned()
+            .flatten()
+            .and_then(|v| v.as_str().map(str::to_string));
+        let declarations = match declarations_text
+            .as_deref()
+            .map(parse_param_declarations)
+            .transpose()
+        {
+            Ok(d) => d.unwrap_or_default(),
+            Err(err) => {
+                out.push(ReplyItem::Message(self.msg(
+                    err.number,
+                    &[&err.arg],
+                    "",
+                    err.line,
+                )));
+                return CallResult::failed();
+            }
+        };
+        let bound = args
+            .into_iter()
+            .enumerate()
+            .skip(2)
+            .map(|(index, a)| (a.name, a.value, index))
+            .collect();
+        self.execute_sql(&statement, &declarations, bound, level, out)
+            .await
+    }
+
+    /// sp_prepare / sp_execute / sp_prepexec / sp_unprepare, as ODBC and SqlClient send them:
+    /// `@handle OUTPUT, @params, @stmt[, values]` to prepare, `@handle[, values]` to execute.
+    async fn prepared_statement(
+        &mut self,
+        proc: Proc,
+        args: Vec<CallArg>,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        let arg_text = |index: usize| {
+            args.get(index)
+                .and_then(|a| a.value.as_ref())
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let handle_arg = match args
+            .first()
+            .and_then(|a| a.value.as_ref())
+            .map(|v| &v.value)
+        {
+            Some(SqlValue::Int(handle)) => Some(*handle as i32),
+            _ => None,
+        };
+        match proc {
+            Proc::Prepare | Proc::PrepExec => {
+                let Some(statement) = arg_text(2) else {
+                    let mut msg = self.msg(201, &[proc.name(), "@stmt"], proc.name(), 0);
+                    msg.state = 4;
+                    out.push(ReplyItem::Message(msg));
+                    return CallResult::failed();
+                };
+                let declarations = match arg_text(1)
+                    .as_deref()
+                    .map(parse_param_declarations)
+                    .transpose()
+                {
+                    Ok(d) => d.unwrap_or_default(),
+                    Err(err) => {
+                        out.push(ReplyItem::Message(self.msg(
+                            err.number,
+                            &[&err.arg],
+                            "",
+                            err.line,
+                        )));
+                        return CallResult::failed();
+                    }
+                };
+                let handle = self.prepare(statement.clone(), declarations.clone());
+                let mut result = if proc == Proc::PrepExec {
+                    let bound = args
+                        .into_iter()
+                        .enumerate()
+                        .skip(3)
+                        .map(|(i, a)| (a.name, a.value, i))
+                        .collect();
+                    self.execute_sql(&statement, &declarations, bound, level, out)
+                        .await
+                } else {
+                    CallResult {
+                        status: Some(0),
+                        outputs: Vec::new(),
+                        error: false,
+                    }
+                };
+                result.outputs.push((0, Typed::int(handle as i64)));
+                result
+            }
+            Proc::Execute => {
+                let Some((statement, declarations)) = handle_arg.and_then(|h| self.prepared(h))
+                else {
+                    let shown = handle_arg.map_or("(null)".to_string(), |h| h.to_string());
+                    out.push(ReplyItem::Message(self.msg(8179, &[&shown], "", 1)));
+                    return CallResult::failed();
+                };
+                let bound = args
+                    .into_iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(i, a)| (a.name, a.value, i))
+                    .collect();
+                self.execute_sql(&statement, &declarations, bound, level, out)
+                    .await
+            }
+            _ => {
+                if let Some(handle) = handle_arg {
+                    self.unprepare(handle);
+                }
+                CallResult {
+                    status: Some(0),
+                    outputs: Vec::new(),
+                    error: false,
+                }
+            }
+        }
+    }
+
+    async fn sp_testlinkedserver(
+        &mut self,
+        args: Vec<CallArg>,
+        out: &mut Vec<ReplyItem>,
+    ) -> CallResult {
+        if args.len() > 1 {
+            let mut msg = self.msg(8144, &["sp_testlinkedserver"], "sp_testlinkedserver", 0);
+            msg.state = 2;
+            out.push(ReplyItem::Message(msg));
+            return CallResult::failed();
+        }
+        let values = match self.bind_extended(
+            "sp_testlinkedserver",
+            &[("@servername", "sysname")],
+            &args,
+            1,
+        ) {
+            Ok(v) => v,
+            Err(msg) => {
+                out.push(ReplyItem::Message(msg));
+                return CallResult::failed();
+            }
+        };
+        let server = values[0]
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .map(|s| truncate_utf16(s, 128));
+        let before = out.len();
+        let status = self
+            .test_linked_server(server.as_deref().unwrap_or(""), out)
+            .await;
+        let error = out[before..]
+            .iter()
+            .any(|i| matches!(i, ReplyItem::Message(m) if m.is_error()));
+        CallResult {
+            status: Some(status),
+            outputs: Vec::new(),
+            error,
+        }
+    }
+}
+
+impl Body<'_> {
+    fn instance(&self) -> &super::Instance {
+        &self.session.instance
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.session.trancount > 0
+    }
+
+    fn permitted(&self, permission: Permission) -> bool {
+        self.session.has_permission(permission)
+    }
+
+    fn login_permission(&self) -> Permission {
+        if self
+            .instance()
+            .config
+            .behaviour
+            .login_procs_need_alter_any_login
+        {
+            Permission::AlterAnyLogin
+        } else {
+            Permission::AlterAnyLinkedServer
+        }
+    }
+
+    fn add_linked_server(&mut self, v: &[Typed]) -> i32 {
+        const INTERNAL: &str = "sys.sp_MSaddserver_internal";
+        let behaviour = self.instance().config.behaviour.clone();
+        let server = text(&v[0]).map(str::to_string);
+        let product = text(&v[1]).map(str::to_string);
+        let provider = text(&v[2]).map(str::to_string);
+        let properties_given = v[3..7].iter().any(|p| !p.is_null());
+        let name = match server {
+            Some(name) if !name.trim_end_matches(' ').is_empty() => name,
+            _ => return self.raise(15004, &[], "sys.sp_validname", 17),
+        };
+        if name.contains('\0') {
+            return self.raise(15006, &[&name], "sys.sp_validname", 21);
+        }
+        if behaviour.addlinkedserver_permission_first
+            && !self.permitted(Permission::AlterAnyLinkedServer)
+        {
+            return self.raise(15247, &[], INTERNAL, 1);
+        }
+        let sql_product = product
+            .as_deref()
+            // The product name is matched case-insensitively on every instance (simulator).
+            .is_some_and(|p| p.trim_end_matches(' ').eq_ignore_ascii_case("SQL Server"))
+            || (product.is_none() && provider.is_none());
+        if provider.is_none() && properties_given {
+            return self.fail(15426, &[], 24);
+        }
+        if let (Some(product), None) = (&product, &provider) {
+            if !sql_product {
+                return self.fail(15427, &[product], 31);
+            }
+        }
+        if let (true, Some(_), Some(product)) = (sql_product, &provider, &product) {
+            return self.fail(15428, &[product], 41);
+        }
+        if product.is_none() && provider.is_some() {
+            return self.fail(15429, &[or_null(None)], 46);
+        }
+        if self.in_transaction() {
+            return self.fail(15002, &["sys.sp_addlinkedserver"], 54);
+        }
+        if !behaviour.addlinkedserver_permission_first
+            && !self.permitted(Permission::AlterAnyLinkedServer)
+        {
+            return self.raise(15247, &[], INTERNAL, 1);
+        }
+        let provider = provider.map(|p| {
+            if p.eq_ignore_ascii_case("SQLOLEDB") {
+                "SQLNCLI".to_string()
+            } else {
+                p
+            }
+        });
+        if behaviour.linux_providers_only {
+            let sql_provider = provider.as_deref().is_none_or(|p| {
+                let p = p.to_ascii_uppercase();
+                p.starts_with("SQLNCLI") || p.starts_with("MSOLEDBSQL")
+            });
+            if !sql_provider {
+                return self.raise(7222, &[], INTERNAL, 60);
+            }
+        }
+        if v[7].value == SqlValue::Bit(false) {
+            return self.raise(15663, &[], INTERNAL, 60);
+        }
+        let mut catalog = self.instance().lock_catalog();
+        if catalog.find_server(&name).is_some() {
+            drop(catalog);
+            return self.fail(15028, &[&name], 102);
+        }
+        let mut row = ServerRow::local(&name);
+        row.server_id = catalog.next_server_id();
+        row.is_linked = true;
+        row.data_access = true;
+        if !sql_product {
+            row.product = product.unwrap_or_default();
+            row.provider = provider.unwrap_or_default();
+            row.data_source = text(&v[3]).map(str::to_string);
+            row.location = text(&v[4]).map(str::to_string);
+            row.provider_string = text(&v[5]).map(str::to_string);
+            row.catalog = text(&v[6]).map(str::to_string);
+            row.rpc = false;
+            row.rpc_out = false;
+        }
+        let server_id = row.server_id;
+        catalog.servers.push(row);
+        catalog.upsert_mapping(LinkedLogin {
+            server_id,
+            local_principal_id: 0,
+            uses_self_credential: true,
+            remote_name: None,
+            has_password: false,
+            remote_password: None,
+            modify_date: now(),
+        });
+        self.instance().persist(&catalog);
+        0
+    }
+
+    /// The principal a `@locallogin` argument names: 0 for NULL, else the login (15007 if none).
+    fn local_principal(&mut self, local_login: Option<&str>, line: i32) -> Result<i32, i32> {
+        match local_login {
+            None => Ok(0),
+            Some(login) => {
+                let found = self
+                    .instance()
+                    .lock_catalog()
+                    .find_login(login)
+                    .map(|l| l.principal_id);
+                found.ok_or_else(|| self.fail(15007, &[login], line))
+            }
+        }
+    }
+
+    fn add_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
+        if self.in_transaction() {
+            return self.fail(15002, &["sys.sp_addlinkedsrvlogin"], 1);
+        }
+        if !self.permitted(self.login_permission()) {
+            return self.fail(15247, &[], 1);
+        }
+        let Some(use_self) =
+            text(&v[1]).and_then(
+                |u| match u.trim_end_matches(' ').to_ascii_lowercase().as_str() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                },
+            )
+        else {
+            return self.fail(15600, &["sys.sp_addlinkedsrvlogin"], 1);
+        };
+        let server = text(&v[0]).map(str::to_string);
+        let server_id = {
+            let catalog = self.instance().lock_catalog();
+            server
+                .as_deref()
+                .and_then(|s| catalog.find_server(s))
+                .map(|s| s.server_id)
+        };
+        let Some(server_id) = server_id else {
+            return self.fail(15015, &[or_null(server.as_deref())], 1);
+        };
+        let principal = match self.local_principal(text(&v[2]), 80) {
+            Ok(p) => p,
+            Err(rc) => return rc,
+        };
+        let (remote_name, password) = if use_self {
+            (None, None)
+        } else {
+            (
+                text(&v[3]).map(str::to_string),
+                text(&v[4]).map(Secret::new),
+            )
+        };
+        let mut catalog = self.instance().lock_catalog();
+        catalog.upsert_mapping(LinkedLogin {
+            server_id,
+            local_principal_id: principal,
+            uses_self_credential: use_self,
+            remote_name,
+            has_password: password.is_some(),
+            remote_password: password,
+            modify_date: now(),
+        });
+        self.instance().persist(&catalog);
+        0
+    }
+
+    fn drop_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
+        if self.in_transaction() {
+            return self.fail(15002, &["sys.sp_droplinkedsrvlogin"], 1);
+        }
+        if !self.permitted(self.login_permission()) {
+            return self.fail(15247, &[], 1);
+        }
+        let server = text(&v[0]).map(str::to_string);
+        let server_id = {
+            let catalog = self.instance().lock_catalog();
+            server
+                .as_deref()
+                .and_then(|s| catalog.find_server(s))
+                .map(|s| s.server_id)
+        };
+        let Some(server_id) = server_id else {
+            return self.fail(15015, &[or_null(server.as_deref())], 1);
+        };
+        let principal = match self.local_principal(text(&v[1]), 1) {
+            Ok(p) => p,
+            Err(rc) => return rc,
+        };
+        let mut catalog = self.instance().lock_catalog();
+        let before = catalog.linked_logins.len();
+        catalog
+            .linked_logins
+            .retain(|m| !(m.server_id == server_id && m.local_principal_id == principal));
+        if catalog.linked_logins.len() == before {
+            drop(catalog);
+            if self
+                .instance()
+                .config
+                .behaviour
+                .drop_missing_mapping_is_error
+            {
+                return self.fail(15007, &[or_null(text(&v[1]))], 1);
+            }
+            return 0;
+        }
+        self.instance().persist(&catalog);
+        0
+    }
+
+    fn drop_server(&mut self, v: &[Typed]) -> i32 {
+        if !self.permitted(Permission::AlterAnyLinkedServer) {
+            return self.fail(15247, &[], 1);
+        }
+        if self.in_transaction() {
+            return self.fail(15002, &["sys.sp_dropserver"], 1);
+        }
+        let drop_logins = match text(&v[1]) {
+            None => false,
+            Some(value)
+                if value
+                    .trim_end_matches(' ')
+                    .eq_ignore_ascii_case("droplogins") =>
+            {
+                true
+            }
+            Some(_) => return self.fail(15600, &["sys.sp_dropserver"], 1),
+        };
+        let server = text(&v[0]).map(str::to_string);
+        let mut catalog = self.instance().lock_catalog();
+        let Some(server_id) = server
+            .as_deref()
+            .and_then(|s| catalog.find_server(s))
+            .map(|s| s.server_id)
+        else {
+            drop(catalog);
+            return self.fail(15015, &[or_null(server.as_deref())], 1);
+        };
+        let blocking = catalog.linked_logins.iter().any(|m| {
+            m.server_id == server_id && !(m.local_principal_id == 0 && m.uses_self_credential)
+        });
+        if blocking && !drop_logins {
+            drop(catalog);
+            return self.fail(15190, &[or_null(server.as_deref())], 56);
+        }
+        catalog.servers.retain(|s| s.server_id != server_id);
+        catalog.linked_logins.retain(|m| m.server_id != server_id);
+        self.instance().persist(&catalog);
+        0
+    }
+
+    fn server_option(&mut self, v: &[Typed]) -> i32 {
+        const PROC: &str = "sys.sp_serveroption";
+        if !self.permitted(Permission::AlterAnyLinkedServer) {
+            return self.fail(15247, &[], 1);
+        }
+        if self.in_transaction()
+            && self
+                .instance()
+                .config
+                .behaviour
+                .serveroption_refused_in_transaction
+        {
+            return self.fail(15002, &[PROC], 1);
+        }
+        let server = text(&v[0]).map(str::to_string);
+        let exists = server
+            .as_deref()
+            .is_some_and(|s| self.instance().lock_catalog().find_server(s).is_some());
+        let Some(server) = server.filter(|_| exists) else {
+            return self.fail(15015, &[or_null(text(&v[0]))], 1);
+        };
+        let option = text(&v[1])
+            .unwrap_or_default()
+            .trim_end_matches(' ')
+            .to_ascii_lowercase();
+        let value = text(&v[2]).map(str::to_string);
+        let flag = on_off(value.as_deref());
+        let invalid = |body: &mut Self| body.fail(15600, &[PROC], 1);
+        let linux = self.instance().config.behaviour.linux_providers_only;
+
+        // Validate first, then apply under one lock.
+        type Change = Box<dyn FnOnce(&mut ServerRow)>;
+        let change: Change = match option.as_str() {
+            "rpc"
+            | "rpc out"
+            | "data access"
+            | "dist"
+            | "pub"
+            | "sub"
+            | "lazy schema validation"
+            | "use remote collation"
+            | "collation compatible"
+            | "remote proc transaction promotion" => {
+                let Some(on) = flag else { return invalid(self) };
+                if option == "remote proc transaction promotion" && on && linux {
+                    return self.fail(7224, &[], 142);
+                }
+                let option = option.clone();
+                Box::new(move |row: &mut ServerRow| match option.as_str() {
+                    "rpc" => row.rpc = on,
+                    "rpc out" => row.rpc_out = on,
+                    "data access" => row.data_access = on,
+                    "dist" => row.is_distributor = on,
+                    "pub" => row.is_publisher = on,
+                    "sub" => row.is_subscriber = on,
+                    "lazy schema validation" => row.lazy_schema_validation = on,
+                    "use remote collation" => row.use_remote_collation = on,
+                    "collation compatible" => {
+                        row.collation_compatible = on;
+                        if on {
+                            row.collation_name = None;
+                        }
+                    }
+                    _ => row.remote_proc_transaction_promotion = on,
+                })
+            }
+            "system" => match flag {
+                Some(true) => Box::new(|row: &mut ServerRow| row.is_system = true),
+                _ => return invalid(self),
+            },
+            "connect timeout" | "query timeout" => {
+                let seconds = value
+                    .as_deref()
+                    .map(str::trim)
+                    .and_then(|t| t.parse::<i32>().ok())
+                    .filter(|s| *s >= 0);
+                let Some(seconds) = seconds else {
+                    return invalid(self);
+                };
+                if option == "connect timeout" {
+                    Box::new(move |row: &mut ServerRow| row.connect_timeout = seconds)
+                } else {
+                    Box::new(move |row: &mut ServerRow| row.query_timeout = seconds)
+                }
+            }
+            "collation name" => {
+                match value.filter(|c| !c.trim().is_empty() && !c.eq_ignore_ascii_case("null")) {
+                    None => Box::new(|row: &mut ServerRow| row.collation_name = None),
+                    Some(collation) if is_known_collation(collation.trim_end_matches(' ')) => {
+                        let collation = collation.trim_end_matches(' ').to_string();
+                        Box::new(move |row: &mut ServerRow| {
+                            row.collation_name = Some(collation);
+                            row.collation_compatible = false;
+                        })
+                    }
+                    Some(_) => return invalid(self),
+                }
+            }
+            "provider string" => Box::new(move |row: &mut ServerRow| row.provider_string = value),
+            "name" => {
+                let Some(new_name) = value.filter(|n| !n.trim_end_matches(' ').is_empty()) else {
+                    return self.raise(15004, &[], "sys.sp_validname", 17);
+                };
+                let clash = {
+                    let catalog = self.instance().lock_catalog();
+                    let current = catalog.find_server(&server).map(|s| s.server_id);
+                    catalog
+                        .find_server(&new_name)
+                        .is_some_and(|s| Some(s.server_id) != current)
+                };
+                if clash {
+                    return self.fail(15028, &[&new_name], 1);
+                }
+                Box::new(move |row: &mut ServerRow| row.name = new_name)
+            }
+            _ => return invalid(self),
+        };
+        let mut catalog = self.instance().lock_catalog();
+        if let Some(row) = catalog.find_server_mut(&server) {
+            change(row);
+            row.modify_date = now();
+        }
+        self.instance().persist(&catalog);
+        0
+    }
+
+    fn help_server(&mut self, v: &[Typed]) -> i32 {
+        let catalog = self.instance().lock_catalog();
+        let wanted = text(&v[0]);
+        let rows: Vec<&ServerRow> = catalog
+            .servers
+            .iter()
+            .filter(|s| self.session.can_see_server(&catalog, s.server_id))
+            .filter(|s| wanted.is_none_or(|w| catalog.collation.eq(&s.name, w)))
+            .collect();
+        if rows.is_empty() {
+            drop(catalog);
+            return match wanted {
+                Some(name) => self.fail(15015, &[name], 1),
+                None => self.fail(15205, &[], 1),
+            };
+        }
+        let status = |s: &ServerRow| {
+            let flags = [
+                (s.rpc, "rpc"),
+                (s.is_publisher, "pub"),
+                (s.is_subscriber, "sub"),
+                (s.is_distributor, "dist"),
+                (s.rpc_out, "rpc out"),
+                (s.data_access, "data access"),
+                (s.collation_compatible, "collation compatible"),
+                (s.is_system, "system"),
+                (s.use_remote_collation, "use remote collation"),
+                (s.lazy_schema_validation, "lazy schema validation"),
+                (
+                    s.remote_proc_transaction_promotion,
+                    "remote proc transaction promotion",
+                ),
+            ];
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let result = ResultSet {
+            columns: vec![
+                column("name", SYSNAME),
+                column("network_name", SYSNAME),
+                column("status", SqlType::VarChar(Some(70))),
+                column("id", SqlType::VarChar(Some(4))),
+                column("collation_name", SYSNAME),
+                column("connect_timeout", SqlType::Int),
+                column("query_timeout", SqlType::Int),
+            ],
+            rows: rows
+                .iter()
+                .map(|s| {
+                    vec![
+                        SqlValue::String(s.name.clone()),
+                        string(s.data_source.as_deref()),
+                        SqlValue::String(truncate_utf16(&status(s), 70)),
+                        SqlValue::String(format!("{:<4}", s.server_id)),
+                        string(s.collation_name.as_deref()),
+                        SqlValue::Int(s.connect_timeout as i64),
+                        SqlValue::Int(s.query_timeout as i64),
+                    ]
+                })
+                .collect(),
+        };
+        drop(catalog);
+        self.rows(result);
+        0
+    }
+
+    fn linked_servers(&mut self) -> i32 {
+        let catalog = self.instance().lock_catalog();
+        let nv = |n| SqlType::NVarChar(Some(n));
+        let result = ResultSet {
+            columns: vec![
+                column("SRV_NAME", SYSNAME),
+                column("SRV_PROVIDERNAME", nv(128)),
+                column("SRV_PRODUCT", nv(128)),
+                column("SRV_DATASOURCE", NVARCHAR_4000),
+                column("SRV_PROVIDERSTRING", NVARCHAR_4000),
+                column("SRV_LOCATION", NVARCHAR_4000),
+                column("SRV_CAT", SYSNAME),
+            ],
+            rows: catalog
+                .servers
+                .iter()
+                .filter(|s| self.session.can_see_server(&catalog, s.server_id))
+                .map(|s| {
+                    vec![
+                        SqlValue::String(s.name.clone()),
+                        SqlValue::String(s.provider.clone()),
+                        SqlValue::String(s.product.clone()),
+                        string(s.data_source.as_deref()),
+                        string(s.provider_string.as_deref()),
+                        string(s.location.as_deref()),
+                        string(s.catalog.as_deref()),
+                    ]
+                })
+                .collect(),
+        };
+        drop(catalog);
+        self.rows(result);
+        0
+    }
+
+    fn help_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
+        let catalog = self.instance().lock_catalog();
+        let server = text(&v[0]);
+        let server_id = match server {
+            None => None,
+            Some(name) => match catalog.find_server(name) {
+                Some(s) => Some(s.server_id),
+                None => {
+                    drop(catalog);
+                    return self.fail(15015, &[name], 1);
+                }
+            },
+        };
+        let principal = text(&v[1]).map(|l| catalog.find_login(l).map_or(-1, |l| l.principal_id));
+        let rows = catalog
+            .linked_logins
+            .iter()
+            .filter(|m| server_id.is_none_or(|id| m.server_id == id))
+            .filter(|m| principal.is_none_or(|p| m.local_principal_id == p))
+            .filter_map(|m| {
+                let server = catalog
+                    .servers
+                    .iter()
+                    .find(|s| s.server_id == m.server_id)?;
+                let local = catalog
+                    .login_by_id(m.local_principal_id)
+                    .map(|l| l.name.clone());
+                Some(vec![
+                    SqlValue::String(server.name.clone()),
+                    string(local.as_deref()),
+                    SqlValue::Int(m.uses_self_credential as i64),
+                    string(m.remote_name.as_deref()),
+                ])
+            })
+            .collect();
+        drop(catalog);
+        self.rows(ResultSet {
+            columns: vec![
+                column("Linked Server", SYSNAME),
+                column("Local Login", SYSNAME),
+                column("Is Self Mapping", SqlType::SmallInt),
+                column("Remote Login", SYSNAME),
+            ],
+            rows,
+        });
+        0
+    }
+
+    /// `sp_standin_set_fault @fault, @value`: arms a fault for every connection of this instance.
+    fn set_fault(&mut self, v: &[Typed]) -> i32 {
+        let fault = text(&v[0]).unwrap_or_default().to_ascii_lowercase();
+        let value = text(&v[1]).map(str::to_string);
+        let number = || value.as_deref().and_then(|t| t.trim().parse::<u64>().ok());
+        let mut plan = self.instance().faults();
+        let valid = match fault.as_str() {
+            "clear" => {
+                plan = FaultPlan::default();
+                true
+            }
+            "latency_ms" => number().map(|n| plan.latency_ms = n).is_some(),
+            "drop_at_request" => number().map(|n| plan.drop_at_request = Some(n)).is_some(),
+            "stall_at_request" => number().map(|n| plan.stall_at_request = Some(n)).is_some(),
+            "drop_at_procedure" => value
+                .clone()
+                .map(|p| plan.drop_at_procedure = Some(p))
+                .is_some(),
+            "stall_at_procedure" => value
+                .clone()
+                .map(|p| plan.stall_at_procedure = Some(p))
+                .is_some(),
+            "fail_request" => value
+                .as_deref()
+                .and_then(|t| t.split_once(':'))
+                .and_then(|(n, e)| {
+                    Some((n.trim().parse::<u64>().ok()?, e.trim().parse::<i32>().ok()?))
+                })
+                .map(|pair| plan.fail_request = Some(pair))
+                .is_some(),
+            _ => false,
+        };
+        if !valid {
+            return self.fail(15600, &["sp_standin_set_fault"], 1);
+        }
+        self.instance().set_faults(plan);
+        0
+    }
+
+    fn stats(&mut self) -> i32 {
+        let rows = self
+            .instance()
+            .connection_stats()
+            .into_iter()
+            .map(|s| {
+                vec![
+                    SqlValue::Int(s.connection_id as i64),
+                    SqlValue::String(s.login),
+                    SqlValue::Int(s.requests as i64),
+                    SqlValue::Int(s.rpc_calls as i64),
+                    SqlValue::Int(s.batches as i64),
+                    SqlValue::Int(s.attentions as i64),
+                ]
+            })
+            .collect();
+        self.rows(ResultSet {
+            columns: vec![
+                column("connection_id", SqlType::BigInt),
+                column("login", SYSNAME),
+                column("requests", SqlType::BigInt),
+                column("rpc_calls", SqlType::BigInt),
+                column("batches", SqlType::BigInt),
+                column("attentions", SqlType::BigInt),
+            ],
+            rows,
+        });
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::value::type_name;
+    use super::*;
+
+    #[test]
+    fn collation_names() {
+        assert!(is_known_collation("Latin1_General_CI_AS"));
+        assert!(is_known_collation("latin1_general_100_cs_as_sc_utf8"));
+        assert!(is_known_collation("SQL_Latin1_General_CP1_CI_AS"));
+        assert!(is_known_collation("Latin1_General_BIN2"));
+        assert!(!is_known_collation("Latin1_General"));
+        assert!(!is_known_collation("Klingon_CI_AS"));
+        assert!(!is_known_collation("Latin1_General_CI_XX"));
+    }
+
+    #[test]
+    fn on_off_values() {
+        assert_eq!(on_off(Some("TRUE")), Some(true));
+        assert_eq!(on_off(Some("off ")), Some(false));
+        assert_eq!(on_off(Some("1")), None);
+        assert_eq!(on_off(None), None);
+    }
+
+    #[test]
+    fn type_names_of_binding_messages() {
+        assert_eq!(type_name(&SqlType::VarChar(Some(1))), "varchar");
+    }
+}
