@@ -41,7 +41,8 @@ OPTIONS:
   --fail-request N:ERRNO      answer the N-th request with error ERRNO
   --help                      this text
 
-The first line on stdout is `listening on HOST:PORT`; the server runs until killed.
+The first line on stdout is `listening on HOST:PORT`; the server runs until killed
+(SIGTERM or Ctrl-C end it cleanly, removing a temporary certificate file).
 ";
 
 enum Parsed {
@@ -178,6 +179,27 @@ fn parse_encrypt(text: &str) -> Result<EncryptMode, String> {
     }
 }
 
+#[cfg(unix)]
+async fn termination_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn termination_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match parse_args(&args) {
@@ -198,11 +220,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = runtime.block_on(serve(config, |addr| {
+    let announce = |addr| {
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "listening on {addr}");
         let _ = stdout.flush();
-    }));
+    };
+    // Ending on a signal drops `serve`, which removes a temporary certificate file.
+    let served = runtime.block_on(async {
+        tokio::select! {
+            served = serve(config, announce) => served,
+            () = termination_signal() => Ok(()),
+        }
+    });
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

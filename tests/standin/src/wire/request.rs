@@ -128,6 +128,8 @@ pub fn rpc(payload: &[u8]) -> Result<Request, DecodeError> {
 }
 
 mod type_id {
+    /// NULLTYPE (MS-TDS 2.2.5.4.1): a value-less NULL; tiberius sends every NULL parameter so.
+    pub const NULL: u8 = 0x1F;
     pub const INT1: u8 = 0x30;
     pub const BIT: u8 = 0x32;
     pub const INT2: u8 = 0x34;
@@ -175,6 +177,8 @@ fn param(cursor: &mut Cursor, ordinal: usize) -> Result<RpcParam, DecodeError> {
                 },
             )
         }
+        // SQL Server types an untyped NULL as int.
+        type_id::NULL => (SqlType::Int, SqlValue::Null),
         type_id::INT1 => (SqlType::TinyInt, int_value(cursor, 1)?),
         type_id::INT2 => (SqlType::SmallInt, int_value(cursor, 2)?),
         type_id::INT4 => (SqlType::Int, int_value(cursor, 4)?),
@@ -380,6 +384,29 @@ mod tests {
                     value: SqlValue::Null
                 }],
             }])
+        );
+    }
+
+    /// tiberius sends `None` as NULLTYPE 0x1F with no length or data bytes.
+    #[test]
+    fn rpc_null_type_parameter_is_an_int_null() {
+        let mut body = vec![21, 0x00];
+        body.extend(utf16("sp_droplinkedsrvlogin"));
+        body.extend([0x00, 0x00]);
+        body.push(11);
+        body.extend(utf16("@locallogin"));
+        body.extend([0x00, 0x1F]);
+        let Request::Rpc(calls) = rpc(&with_headers(&body)).unwrap() else {
+            panic!("not an RPC")
+        };
+        assert_eq!(
+            calls[0].params,
+            vec![RpcParam {
+                name: "@locallogin".into(),
+                output: false,
+                ty: SqlType::Int,
+                value: SqlValue::Null
+            }]
         );
     }
 
