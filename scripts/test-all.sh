@@ -18,7 +18,7 @@ install_prerequisites() {
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-        mssql-python==1.16.0 python-tds==1.17.1 tree-sitter==0.26.1 tree-sitter-powershell==0.26.4
+        mssql-python==1.16.0 python-tds==1.17.1 pyopenssl==26.4.0 tree-sitter==0.26.1 tree-sitter-powershell==0.26.4
     rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1
     command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 }

@@ -130,7 +130,11 @@ impl InstanceConfig {
     }
 
     pub fn with_login(mut self, name: &str, password: &str, role: ServerRole) -> Self {
-        self.logins.push(LoginSpec { name: name.into(), password: password.into(), role });
+        self.logins.push(LoginSpec {
+            name: name.into(),
+            password: password.into(),
+            role,
+        });
         self
     }
 

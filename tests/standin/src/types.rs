@@ -95,9 +95,18 @@ pub struct Done {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnvChange {
-    Database { new: String, old: String },
-    Language { new: String, old: String },
-    PacketSize { new: u32, old: u32 },
+    Database {
+        new: String,
+        old: String,
+    },
+    Language {
+        new: String,
+        old: String,
+    },
+    PacketSize {
+        new: u32,
+        old: u32,
+    },
     /// BEGIN TRAN: the 8-byte transaction descriptor.
     BeginTransaction(u64),
     CommitTransaction(u64),
@@ -111,7 +120,12 @@ pub enum ReplyItem {
     Message(ServerMessage),
     Done(Done),
     ReturnStatus(i32),
-    ReturnValue { ordinal: u16, name: String, value: SqlValue, ty: SqlType },
+    ReturnValue {
+        ordinal: u16,
+        name: String,
+        value: SqlValue,
+        ty: SqlType,
+    },
     EnvChange(EnvChange),
 }
 
