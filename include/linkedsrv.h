@@ -27,8 +27,9 @@
  *                 crash; freeing NULL, or freeing twice, is harmless.
  *   Threads:      every function may be called from any thread. A client may be shared by
  *                 several threads; its calls run one at a time (one TDS connection). Do not
- *                 free a client while another thread is using it. Do not call the blocking
- *                 functions from inside a callback of an async runtime (LSV_ERR_UNSUPPORTED).
+ *                 free a client while another thread is using it. Calls block the calling
+ *                 thread, also inside an async runtime (from an async task, prefer the
+ *                 runtime's way of running blocking work, e.g. tokio's spawn_blocking).
  *   Versions:     check lsv_abi_version() >> 16 == LSV_ABI_VERSION_MAJOR at load time.
  *
  * EXAMPLE: create a linked server, map logins, enable RPC, read it back, drop it

@@ -179,9 +179,10 @@ impl Client {
     }
 
     /// Runs `call` with exclusive use of the connection, on the caller's thread.
-    fn run<'a, T, Fut>(&'a self, call: impl FnOnce(Session<'a>) -> Fut) -> Result<T, Error>
+    fn run<'a, T, Fut>(&'a self, call: impl FnOnce(Session<'a>) -> Fut + Send) -> Result<T, Error>
     where
-        Fut: Future<Output = Result<T, Error>> + 'a,
+        T: Send,
+        Fut: Future<Output = Result<T, Error>> + Send + 'a,
     {
         block_on(async move {
             let slot = self.connection.lock().await;

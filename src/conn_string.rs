@@ -120,9 +120,10 @@ impl Keyword {
     }
 }
 
-/// One `key=value` pair; the value may be the password, so it is zeroised on drop.
+/// One `key=value` pair; the value may be the password (and a "key" may be the part of an
+/// unquoted password after a `;`), so both are zeroised on drop.
 struct Pair {
-    key: String,
+    key: Zeroizing<String>,
     value: Zeroizing<String>,
 }
 
@@ -132,7 +133,11 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Splits the string into pairs. Errors name positions and keys, never values.
 fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
-    let chars: Vec<char> = text.chars().collect();
+    // Copies of the text are wiped on drop. Each buffer gets its final capacity up front (a
+    // byte count is at least the char count) because growing one would free the old
+    // allocation without wiping it.
+    let mut chars = Zeroizing::new(Vec::with_capacity(text.len()));
+    chars.extend(text.chars());
     let mut pairs = Vec::new();
     let mut i = 0;
     loop {
@@ -142,7 +147,7 @@ fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
         if i >= chars.len() {
             break;
         }
-        let mut key = String::new();
+        let mut key = Zeroizing::new(String::with_capacity(text.len()));
         loop {
             match chars.get(i) {
                 None | Some(';') => {
@@ -166,11 +171,8 @@ fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
                 }
             }
         }
-        let key = key
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
+        let joined = Zeroizing::new(key.split_whitespace().collect::<Vec<_>>().join(" "));
+        let key = Zeroizing::new(joined.to_lowercase());
         if key.is_empty() {
             return Err(invalid(format!(
                 "connection string: empty keyword at character {i}"
@@ -179,7 +181,7 @@ fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
         while i < chars.len() && chars[i].is_whitespace() && chars[i] != ';' {
             i += 1;
         }
-        let mut value = Zeroizing::new(String::new());
+        let mut value = Zeroizing::new(String::with_capacity(text.len()));
         match chars.get(i) {
             Some(&quote) if quote == '"' || quote == '\'' => {
                 i += 1;
@@ -187,7 +189,8 @@ fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
                     match chars.get(i) {
                         None => {
                             return Err(invalid(format!(
-                            "connection string: the quoted value of '{key}' has no closing {quote}"
+                            "connection string: the quoted value of '{}' has no closing {quote}",
+                            key.as_str()
                         )))
                         }
                         Some(&c) if c == quote && chars.get(i + 1) == Some(&quote) => {
@@ -209,7 +212,8 @@ fn split_pairs(text: &str) -> Result<Vec<Pair>, Error> {
                 }
                 if i < chars.len() && chars[i] != ';' {
                     return Err(invalid(format!(
-                        "connection string: unexpected text after the quoted value of '{key}'"
+                        "connection string: unexpected text after the quoted value of '{}'",
+                        key.as_str()
                     )));
                 }
             }
@@ -338,7 +342,10 @@ impl ConnectionSettings {
         for (index, pair) in pairs.iter().enumerate() {
             let keyword = Keyword::from_key(&pair.key).ok_or_else(|| {
                 if after_password_hint(&pairs[..index]).is_empty() {
-                    invalid(format!("connection string: unknown keyword '{}'", pair.key))
+                    invalid(format!(
+                        "connection string: unknown keyword '{}'",
+                        pair.key.as_str()
+                    ))
                 } else {
                     invalid(format!(
                         "connection string: unknown keyword{}",
@@ -603,6 +610,9 @@ mod tests {
         }
         let s = parse("Server=h;UID=u;Password=hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+        // The driver's configuration is built for every (re)connect; its Debug must not leak.
+        let config = s.tiberius_config().unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");
     }
 
     #[test]

@@ -167,10 +167,12 @@ pub fn plan_create(name: &str, spec: &LinkedServerSpec) -> Result<Plan, Error> {
 fn create_options(spec: &LinkedServerSpec) -> Result<Vec<OptionSetting>, Error> {
     let mut settings: Vec<OptionSetting> = Vec::new();
     for (name, value) in &spec.options {
+        // The value is not echoed: an array or object given as `provider string` may hold a
+        // password.
         let raw = RawOptionValue::from_json(value).ok_or_else(|| {
             Error::invalid_argument(format!(
-                "server option '{name}' has a value of the wrong kind ({value}); use a bool, \
-                 a non-negative integer, a string or null"
+                "server option '{name}' has a value of the wrong kind (an array, object or \
+                 fraction); use a bool, a non-negative integer, a string or null"
             ))
         })?;
         let setting = OptionSetting::parse(name, raw)?;
@@ -385,6 +387,11 @@ mod tests {
         );
         assert!(create_error("X", json!({"options": {"query timeout": -5}})).contains("seconds"));
         assert!(create_error("X", json!({"options": {"rpc": [true]}})).contains("wrong kind"));
+        let hidden = create_error(
+            "X",
+            json!({"options": {"provider string": ["Pwd=Hidden1"]}}),
+        );
+        assert!(!hidden.contains("Hidden1"), "{hidden}");
         assert!(
             create_error("X", json!({"options": {"rpc": true, "RPC": false}}))
                 .contains("more than once")

@@ -29,17 +29,36 @@ fn runtime() -> Result<&'static Runtime, Error> {
     })
 }
 
-/// Runs `future` to completion on the calling thread.
-pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, Error> {
-    // tokio panics when block_on is nested inside a runtime; refuse with an error instead.
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::new(
-            Status::Unsupported,
-            "the blocking linkedsrv API was called from inside an async runtime; call it from a \
-             plain thread (for example through spawn_blocking)",
-        ));
+/// Runs `future` to completion, blocking the calling thread.
+///
+/// tokio panics when a thread that is inside a runtime (an async task, another runtime's
+/// `block_on`) blocks on a runtime, and has no public way to tell such a thread from a
+/// `spawn_blocking` thread, where blocking is fine. So on any thread in a runtime context the
+/// future runs on a short-lived helper thread while the caller waits: no panic, no refusal.
+pub(crate) fn block_on<F>(future: F) -> Result<F::Output, Error>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let runtime = runtime()?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(runtime.block_on(future));
     }
-    Ok(runtime()?.block_on(future))
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("linkedsrv-call".into())
+            .spawn_scoped(scope, || runtime.block_on(future))
+            .map_err(|e| {
+                Error::new(
+                    Status::Internal,
+                    format!("cannot start a thread for a call from inside an async runtime: {e}"),
+                )
+            })?;
+        // A panic in the helper continues on the caller, where the C ABI boundary catches it.
+        Ok(helper
+            .join()
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload)))
+    })
 }
 
 #[cfg(test)]
@@ -55,8 +74,19 @@ mod tests {
     }
 
     #[test]
-    fn refuses_nested_use_from_inside_a_runtime() {
-        let outcome = block_on(async { block_on(async {}).map_err(|e| e.status) }).unwrap();
-        assert_eq!(outcome, Err(Status::Unsupported));
+    fn works_when_nested_inside_a_runtime() {
+        let outcome = block_on(async { block_on(async { 7 }).unwrap() }).unwrap();
+        assert_eq!(outcome, 7);
+    }
+
+    #[test]
+    fn works_from_spawn_blocking_and_from_async_tasks_of_another_runtime() {
+        let caller = Builder::new_current_thread().build().unwrap();
+        let from_blocking = caller
+            .block_on(async { tokio::task::spawn_blocking(|| block_on(async { 1 })).await })
+            .unwrap()
+            .unwrap();
+        let from_task = caller.block_on(async { block_on(async { 2 }).unwrap() });
+        assert_eq!((from_blocking, from_task), (1, 2));
     }
 }

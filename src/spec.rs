@@ -12,7 +12,9 @@
 //! over-long values, so they are refused before anything is sent) and the `sp_serveroption`
 //! whitelist with the value shape of each option.
 
-use serde::{Deserialize, Serialize};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
@@ -51,8 +53,11 @@ pub fn validate_text(what: &str, value: &str, max_units: usize) -> Result<(), Er
     Ok(())
 }
 
+/// Deserialises from a JSON object only (see the `Deserialize` impl below).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+// `remote = "Self"` turns the derived code into an inherent `LinkedServerSpec::deserialize`,
+// so the trait impl can wrap it.
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct LinkedServerSpec {
     pub product: Option<String>,
     pub provider: Option<String>,
@@ -66,12 +71,61 @@ pub struct LinkedServerSpec {
     pub options: serde_json::Map<String, serde_json::Value>,
 }
 
-impl LinkedServerSpec {
-    /// Parses the JSON document; unknown fields and wrong types are `InvalidArgument`.
-    pub fn from_json(json: &str) -> Result<LinkedServerSpec, Error> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::invalid_argument(format!("invalid linked server spec JSON: {e}")))
+/// Derived struct deserialisers also take a sequence of the fields in declaration order, so
+/// `[null, "MSOLEDBSQL", ...]` would be a spec; only an object with named members is accepted.
+impl<'de> Deserialize<'de> for LinkedServerSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectOnly;
+        impl<'de> Visitor<'de> for ObjectOnly {
+            type Value = LinkedServerSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a linked server spec object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LinkedServerSpec, A::Error> {
+                LinkedServerSpec::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
     }
+}
+
+impl LinkedServerSpec {
+    /// Parses the JSON document; bad JSON, unknown fields and wrong types are
+    /// `InvalidArgument`, explained by serde with string values hidden.
+    pub fn from_json(json: &str) -> Result<LinkedServerSpec, Error> {
+        serde_json::from_str(json).map_err(|e| {
+            Error::invalid_argument(format!(
+                "invalid linked server spec JSON: {}",
+                hide_string_values(&e.to_string())
+            ))
+        })
+    }
+}
+
+/// Replaces the quoted values in a serde message (`invalid type: string "...", expected ...`)
+/// because a provider string may hold a password; field names and positions stay.
+fn hide_string_values(message: &str) -> String {
+    const VALUE_START: &str = "string \"";
+    let mut shown = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(VALUE_START) {
+        shown.push_str(&rest[..at]);
+        shown.push_str("a string");
+        let value = &rest[at + VALUE_START.len()..];
+        // serde prints the value Debug-escaped: it ends at the first quote not escaped.
+        let mut escaped = false;
+        let end = value
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map_or(value.len(), |(i, _)| i + 1);
+        rest = &value[end..];
+    }
+    shown.push_str(rest);
+    shown
 }
 
 /// How a local login reaches the linked server. Debug never shows the password.
@@ -537,6 +591,38 @@ mod tests {
             spec.options.get("rpc out"),
             Some(&serde_json::Value::Bool(true))
         );
+    }
+
+    #[test]
+    fn spec_json_must_be_an_object_not_an_array_of_the_fields() {
+        // Every field in declaration order: a derived deserialiser would accept this.
+        let array = r#"[null, "MSOLEDBSQL", "h", null, null, null, {}]"#;
+        let error = LinkedServerSpec::from_json(array).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("expected a linked server spec object"),
+            "{}",
+            error.message
+        );
+        let value: serde_json::Value = serde_json::from_str(array).unwrap();
+        assert!(serde_json::from_value::<LinkedServerSpec>(value).is_err());
+        assert!(LinkedServerSpec::from_json(r#"{"provider":"P","product":""}"#).is_ok());
+    }
+
+    #[test]
+    fn spec_json_errors_hide_string_values() {
+        let wrong_type = LinkedServerSpec::from_json(r#"{"options":"Pwd=s\"ecret;"}"#).unwrap_err();
+        assert!(
+            wrong_type
+                .message
+                .contains("invalid type: a string, expected a map")
+                && !wrong_type.message.contains("ecret"),
+            "{}",
+            wrong_type.message
+        );
+        let message = "expected `,` or `}` at line 1 column 9";
+        assert_eq!(hide_string_values(message), message);
     }
 
     #[test]

@@ -96,35 +96,52 @@ fn create_whose_option_step_is_rejected_leaves_no_server() {
 }
 
 #[test]
-fn create_whose_connection_drops_mid_way_leaves_no_server() {
-    let standin = start_mgmt();
-    let client = connect(&standin);
-    standin.instance().set_faults(FaultPlan {
+fn create_whose_option_step_drops_or_stalls_leaves_no_server() {
+    let dropped = FaultPlan {
         drop_at_procedure: Some("sp_serveroption".into()),
         ..FaultPlan::default()
-    });
+    };
+    let stalled = FaultPlan {
+        stall_at_procedure: Some("sp_serveroption".into()),
+        ..FaultPlan::default()
+    };
+    for (faults, expected) in [(dropped, Status::Connection), (stalled, Status::Timeout)] {
+        let standin = start_mgmt();
+        let client = connect_with(&standin, "Command Timeout=1");
+        standin.instance().set_faults(faults);
 
-    let error = client.create("BTS01", &spec_with_options()).unwrap_err();
-    assert_eq!(error.status, Status::Connection, "{error:?}");
-    assert!(error.message.contains("undone"), "{}", error.message);
+        let error = client.create("BTS01", &spec_with_options()).unwrap_err();
+        assert_eq!(error.status, expected, "{error:?}");
+        assert!(error.message.contains("undone"), "{}", error.message);
 
-    clear_faults(&standin);
-    assert!(client.list().unwrap().is_empty());
+        clear_faults(&standin);
+        assert!(client.list().unwrap().is_empty(), "{expected:?}");
+    }
 }
 
 #[test]
-fn create_whose_option_step_stalls_times_out_and_leaves_no_server() {
-    let standin = start_mgmt();
-    let client = connect_with(&standin, "Command Timeout=1");
-    standin.instance().set_faults(FaultPlan {
-        stall_at_procedure: Some("sp_serveroption".into()),
+fn a_read_that_drops_or_stalls_fails_cleanly_and_the_next_read_reconnects() {
+    // Request 1 is the create, request 2 the catalog read of `get`.
+    let dropped = FaultPlan {
+        drop_at_request: Some(2),
         ..FaultPlan::default()
-    });
+    };
+    let stalled = FaultPlan {
+        stall_at_request: Some(2),
+        ..FaultPlan::default()
+    };
+    for (faults, expected) in [(dropped, Status::Connection), (stalled, Status::Timeout)] {
+        let standin = start_mgmt();
+        let client = connect_with(&standin, "Command Timeout=1");
+        client.create("BTS01", &sql_server_spec()).unwrap();
+        standin.instance().set_faults(faults);
 
-    let error = client.create("BTS01", &spec_with_options()).unwrap_err();
-    assert_eq!(error.status, Status::Timeout, "{error:?}");
-    assert!(error.message.contains("undone"), "{}", error.message);
+        let started = Instant::now();
+        assert_eq!(status_of(client.get("BTS01")), expected);
+        assert!(started.elapsed() < Duration::from_secs(3), "{expected:?}");
 
-    clear_faults(&standin);
-    assert!(client.list().unwrap().is_empty());
+        clear_faults(&standin);
+        assert_eq!(client.get("BTS01").unwrap().name, "BTS01", "{expected:?}");
+        assert_eq!(connections_seen(&standin.instance()), 2, "{expected:?}");
+    }
 }

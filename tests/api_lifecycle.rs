@@ -256,6 +256,33 @@ fn set_rpc_and_set_option_change_only_what_differs() {
 }
 
 #[test]
+fn get_and_list_read_servers_and_mappings_in_one_request() {
+    let standin = start_mgmt();
+    let client = connect(&standin);
+    for name in ["A", "B", "C"] {
+        client.create(name, &sql_server_spec()).unwrap();
+        client
+            .map_login(name, Some("sa"), remote("r", "p"))
+            .unwrap();
+    }
+    let instance = standin.instance();
+
+    let before = requests_seen(&instance);
+    let one = client.get("B").unwrap();
+    assert_eq!(requests_seen(&instance) - before, 1, "get is one request");
+    assert_eq!(one.logins.len(), 2, "default and sa mappings");
+
+    let before = requests_seen(&instance);
+    let all = client.list().unwrap();
+    assert_eq!(requests_seen(&instance) - before, 1, "list is one request");
+    assert_eq!(
+        all.iter().map(|s| s.logins.len()).collect::<Vec<_>>(),
+        [2, 2, 2]
+    );
+    assert_eq!(all[1], one);
+}
+
+#[test]
 fn set_rpc_with_nothing_to_change_sends_nothing() {
     let standin = start_mgmt();
     let client = connect(&standin);

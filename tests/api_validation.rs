@@ -58,6 +58,8 @@ fn invalid_spec_json_is_refused() {
     for json in [
         "{",
         "[]",
+        // Every field in order: what a derived struct deserialiser would take as a spec.
+        r#"[null, "MSOLEDBSQL", "h", null, null, null, {}]"#,
         r#"{"product": "SQL Server", "colour": "blue"}"#,
         r#"{"product": 5}"#,
         r#"{"options": []}"#,

@@ -152,10 +152,14 @@ fn self_mapping_refuses_remote_credentials() {
 #[test]
 fn spec_json_errors_carry_serdes_explanation() {
     let handle = 0x1000 as *mut lsv_client;
-    let cases: [(&std::ffi::CStr, &str); 4] = [
+    let cases: [(&std::ffi::CStr, &str); 5] = [
         (
             c"{\"product\":\"SQL Server\",\"colour\":1}",
             "unknown field `colour`",
+        ),
+        (
+            c"[\"\",\"MSOLEDBSQL\",\"h\",null,null,null,{}]",
+            "expected a linked server spec object",
         ),
         (c"{\"product\":", "EOF while parsing"),
         (c"42", "invalid type: integer `42`"),

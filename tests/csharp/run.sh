@@ -76,10 +76,26 @@ for exe in tests-cs5.exe tests.exe; do
     if ! env -u LSV_NATIVE_LIBRARY \
         LSV_TEST_MODULE_DIR="$build/module" LSV_TEST_FIXTURES="$build/fixtures" LSV_TEST_RID="$rid" \
         LSV_TEST_SERVER="tcp:${address%:*},${address##*:}" LSV_TEST_CERT="$build/MGMT-$run.pem" LSV_TEST_PEER=PEER \
-        mono --debug "$build/$exe"; then
+        mono --debug "$build/$exe" | tee "$build/$run.log"; then
         status=1
     fi
     cleanup
     pids=()
 done
+
+# One closing line for both builds; a build that died before its own summary counts as a failure.
+passed=0
+failed=0
+for exe in tests-cs5.exe tests.exe; do
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$build/${exe%.exe}.log" | tail -n1 || true)
+    if [[ -z $summary ]]; then
+        failed=$((failed + 1))
+        status=1
+        continue
+    fi
+    passed=$((passed + ${summary%% *}))
+    rest=${summary#*, }
+    failed=$((failed + ${rest%% *}))
+done
+echo "csharp: $passed passed, $failed failed"
 exit $status

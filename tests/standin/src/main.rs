@@ -6,7 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tds_standin::config::{FaultPlan, LoginSpec, ServerRole};
+use tds_standin::config::{Behaviour, FaultPlan, LoginSpec, ServerRole};
 use tds_standin::wire::server::serve;
 use tds_standin::{EncryptMode, InstanceConfig};
 
@@ -39,6 +39,10 @@ OPTIONS:
   --stall-at-request N        never answer the N-th request of a connection
   --stall-at-procedure NAME   never answer a request that calls NAME
   --fail-request N:ERRNO      answer the N-th request with error ERRNO
+  --behaviour SWITCH          answer an open question of the reference the other way
+                              (repeatable; see the README): login-procs-need-alter-any-linked-server,
+                              drop-missing-mapping-is-error, serveroption-refused-in-transaction,
+                              addlinkedserver-permission-first, linux-providers-only
   --help                      this text
 
 The first line on stdout is `listening on HOST:PORT`; the server runs until killed
@@ -97,6 +101,7 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
                     parse_number(flag, number)?,
                 ));
             }
+            "--behaviour" => switch_behaviour(&mut config.behaviour, value()?)?,
             other => return Err(format!("unknown flag {other} (see --help)")),
         }
     }
@@ -108,6 +113,23 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
     config.logins = logins;
     config.faults = faults;
     Ok(Parsed::Run(Box::new(config)))
+}
+
+/// `--behaviour SWITCH`: flips one default of `config::Behaviour`.
+fn switch_behaviour(behaviour: &mut Behaviour, switch: &str) -> Result<(), String> {
+    match switch {
+        "login-procs-need-alter-any-linked-server" => {
+            behaviour.login_procs_need_alter_any_login = false
+        }
+        "drop-missing-mapping-is-error" => behaviour.drop_missing_mapping_is_error = true,
+        "serveroption-refused-in-transaction" => {
+            behaviour.serveroption_refused_in_transaction = true
+        }
+        "addlinkedserver-permission-first" => behaviour.addlinkedserver_permission_first = true,
+        "linux-providers-only" => behaviour.linux_providers_only = true,
+        other => return Err(format!("--behaviour {other}: unknown switch (see --help)")),
+    }
+    Ok(())
 }
 
 fn non_empty(flag: &str, text: &str) -> Result<String, String> {
@@ -254,7 +276,10 @@ mod tests {
         let Ok(Parsed::Run(config)) = parse_args(&args(
             "--listen 127.0.0.1:0 --server-name SQL01 --login sa:p:w:sysadmin --login app:pw \
              --encrypt strict --peer REMOTE=127.0.0.1:1500 --latency-ms 5 --case-sensitive \
-             --drop-at-request 3 --stall-at-procedure sp_who --fail-request 2:50000",
+             --drop-at-request 3 --stall-at-procedure sp_who --fail-request 2:50000 \
+             --biztalk bt.json --state st.json --cert-out c.pem --drop-at-procedure sp_x \
+             --stall-at-request 4 --behaviour linux-providers-only \
+             --behaviour login-procs-need-alter-any-linked-server",
         )) else {
             panic!("rejected a valid command line")
         };
@@ -272,6 +297,35 @@ mod tests {
         assert_eq!(config.faults.drop_at_request, Some(3));
         assert_eq!(config.faults.stall_at_procedure.as_deref(), Some("sp_who"));
         assert_eq!(config.faults.fail_request, Some((2, 50000)));
+        assert_eq!(config.biztalk, Some(PathBuf::from("bt.json")));
+        assert_eq!(config.state_file, Some(PathBuf::from("st.json")));
+        assert_eq!(config.cert_out, Some(PathBuf::from("c.pem")));
+        assert_eq!(config.faults.drop_at_procedure.as_deref(), Some("sp_x"));
+        assert_eq!(config.faults.stall_at_request, Some(4));
+        assert_eq!(
+            config.behaviour,
+            Behaviour {
+                linux_providers_only: true,
+                login_procs_need_alter_any_login: false,
+                ..Behaviour::default()
+            }
+        );
+    }
+
+    /// Every flag the parser knows is in `--help` and in the README's command line.
+    #[test]
+    fn every_flag_is_documented() {
+        let readme = include_str!("../README.md");
+        let source = include_str!("main.rs");
+        let flags: Vec<&str> = source
+            .split('"')
+            .filter(|text| text.starts_with("--") && text.len() > 2 && !text.contains(' '))
+            .collect();
+        assert!(flags.len() >= 17, "flags found: {flags:?}");
+        for flag in flags {
+            assert!(HELP.contains(flag), "{flag} missing from --help");
+            assert!(readme.contains(flag), "{flag} missing from the README");
+        }
     }
 
     #[test]
@@ -284,6 +338,7 @@ mod tests {
             "--listen 127.0.0.1:0 --server-name S --login sa:x --fail-request 0:1",
             "--listen 127.0.0.1:0 --server-name S --login sa:x --bogus",
             "--listen 127.0.0.1:0 --server-name S --login sa:x --latency-ms",
+            "--listen 127.0.0.1:0 --server-name S --login sa:x --behaviour maybe",
         ] {
             assert!(parse_args(&args(bad)).is_err(), "accepted {bad}");
         }

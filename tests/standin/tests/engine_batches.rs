@@ -483,10 +483,26 @@ async fn sp_executesql_binds_parameters_and_returns_outputs() {
         .await
         .items,
     );
+    let err = reply.error();
     assert_eq!(
-        reply.error().text,
-        "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'."
+        (
+            err.text.as_str(),
+            err.state,
+            err.line,
+            err.procedure.as_str()
+        ),
+        (
+            "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
+            2,
+            1,
+            "sp_executesql"
+        ),
+        "the well-known 'Msg 214, Level 16, State 2, Procedure sp_executesql, Line 1'"
     );
+    // A NULL statement runs nothing and is no error.
+    let (reply, rc) = exec_rc(&mut sa, "sp_executesql NULL").await;
+    reply.no_errors();
+    assert_eq!(rc, Some(0));
     // From a batch, with a syntax error inside the dynamic text.
     let reply = run(&mut sa, "EXEC sp_executesql N'SELECT 1 FROM'; SELECT 2").await;
     assert_eq!(reply.error().number, 102);

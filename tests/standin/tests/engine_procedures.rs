@@ -169,6 +169,88 @@ async fn addlinkedserver_validation_order_and_messages() {
     assert_eq!(servers.scalar(), SqlValue::Int(1), "nothing was created");
 }
 
+/// When a call breaks several rules, the first check in the procedure's order wins
+/// (reference 4.3, 5, 7 and the contract of section 14).
+#[tokio::test]
+async fn validation_order_when_several_rules_fail() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    let mut plain = login(&instance, "plain");
+    let cases: [(bool, bool, &str, i32); 16] = [
+        // (caller is sa, inside a transaction, call, first error)
+        (true, true, "sp_addlinkedserver NULL, N''", 15004),
+        (true, true, "sp_addlinkedserver N'N1', N''", 15427),
+        (false, true, "sp_addlinkedserver N'N1'", 15002),
+        (
+            false,
+            false,
+            "sp_addlinkedserver N'LOCALSRV', @linkedstyle = 0",
+            15247,
+        ),
+        (
+            true,
+            false,
+            "sp_addlinkedserver N'LOCALSRV', @linkedstyle = 0",
+            15663,
+        ),
+        (false, true, "sp_addlinkedsrvlogin N'nosuch', 'bad'", 15002),
+        (false, false, "sp_addlinkedsrvlogin N'nosuch', 'bad'", 15247),
+        (
+            true,
+            false,
+            "sp_addlinkedsrvlogin N'nosuch', 'bad', N'ghost'",
+            15600,
+        ),
+        (
+            true,
+            false,
+            "sp_addlinkedsrvlogin N'nosuch', 'true', N'ghost'",
+            15015,
+        ),
+        (
+            false,
+            true,
+            "sp_droplinkedsrvlogin N'nosuch', N'ghost'",
+            15002,
+        ),
+        (
+            true,
+            false,
+            "sp_droplinkedsrvlogin N'nosuch', N'ghost'",
+            15015,
+        ),
+        (false, true, "sp_dropserver N'nosuch', 'bad'", 15247),
+        (true, true, "sp_dropserver N'nosuch', 'bad'", 15002),
+        (true, false, "sp_dropserver N'nosuch', 'bad'", 15600),
+        (
+            false,
+            false,
+            "sp_serveroption N'nosuch', N'bogus', N'x'",
+            15247,
+        ),
+        (
+            true,
+            false,
+            "sp_serveroption N'nosuch', N'bogus', N'x'",
+            15015,
+        ),
+    ];
+    for (as_sa, in_transaction, call, expected) in cases {
+        let batch = if in_transaction {
+            format!("BEGIN TRAN; EXEC {call}; ROLLBACK")
+        } else {
+            format!("EXEC {call}")
+        };
+        let session = if as_sa { &mut sa } else { &mut plain };
+        let reply = run(session, &batch).await;
+        assert_eq!(
+            reply.error_numbers(),
+            vec![expected],
+            "{call} (sa: {as_sa}, in a transaction: {in_transaction})"
+        );
+    }
+}
+
 #[tokio::test]
 async fn binding_errors_leave_the_status_variable_null() {
     let instance = instance();
@@ -180,6 +262,9 @@ async fn binding_errors_leave_the_status_variable_null() {
         ("sp_addlinkedserver N'X', @linkedstyle = 'x'", 8114, "Error converting data type varchar to bit.", 1),
         ("sp_droplinkedsrvlogin N'X'", 201, "Procedure or function 'sp_droplinkedsrvlogin' expects parameter '@locallogin', which was not supplied.", 4),
         ("sp_serveroption N'X', N'rpc'", 201, "Procedure or function 'sp_serveroption' expects parameter '@optvalue', which was not supplied.", 4),
+        // A missing parameter is reported ahead of an unknown name (simulator probe, 2025).
+        ("sp_dropserver @nosuch = 1", 201, "Procedure or function 'sp_dropserver' expects parameter '@server', which was not supplied.", 4),
+        ("sp_serveroption @server = N'X', @optname = N'rpc', @bogus = 1", 201, "Procedure or function 'sp_serveroption' expects parameter '@optvalue', which was not supplied.", 4),
     ];
     for (call, number, text, state) in cases {
         let (reply, rc) = exec_rc(&mut sa, call).await;
@@ -378,10 +463,7 @@ async fn permissions_follow_the_fixed_roles() {
     .await
     .no_errors();
     assert_eq!(
-        run(&mut security, "EXEC sp_addlinkedserver N'P2'")
-            .await
-            .error()
-            .number,
+        error_number(&mut security, "EXEC sp_addlinkedserver N'P2'").await,
         15247
     );
     let reply = run(&mut plain, "EXEC sp_addlinkedserver N'P2'").await;
@@ -392,24 +474,15 @@ async fn permissions_follow_the_fixed_roles() {
     );
     // Permission comes before existence in sp_dropserver.
     assert_eq!(
-        run(&mut plain, "EXEC sp_dropserver N'nosuch'")
-            .await
-            .error()
-            .number,
+        error_number(&mut plain, "EXEC sp_dropserver N'nosuch'").await,
         15247
     );
     assert_eq!(
-        run(&mut plain, "EXEC sp_serveroption N'P1', N'rpc', N'true'")
-            .await
-            .error()
-            .number,
+        error_number(&mut plain, "EXEC sp_serveroption N'P1', N'rpc', N'true'").await,
         15247
     );
     assert_eq!(
-        run(&mut sa, "EXEC sp_dropserver N'nosuch'")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC sp_dropserver N'nosuch'").await,
         15015
     );
 }
@@ -544,9 +617,26 @@ async fn dropserver_rules() {
         "There are still remote logins or linked logins for the server 'd2'."
     );
     assert_eq!(rc, Some(1));
+    // The all-logins mapping blocks too once it no longer maps everyone to themselves.
+    run(
+        &mut sa,
+        "EXEC sp_addlinkedserver N'D5'; EXEC sp_addlinkedsrvlogin N'D5', 'false', NULL, N'r', N'p'",
+    )
+    .await
+    .no_errors();
+    assert_eq!(
+        error_number(&mut sa, "EXEC sp_dropserver N'D5'").await,
+        15190
+    );
+    run(&mut sa, "EXEC sp_dropserver N'D5', droplogins")
+        .await
+        .no_errors();
     let (reply, _) = exec_rc(&mut sa, "sp_dropserver N'D2', 'drop'").await;
     assert_eq!((reply.error().number, reply.error().class), (15600, 15));
-    assert!(reply.error().text.contains("'sys.sp_dropserver'"));
+    assert_eq!(
+        reply.error().text,
+        "An invalid parameter or option was specified for procedure 'sys.sp_dropserver'."
+    );
     let (reply, _) = exec_rc(&mut sa, "sp_dropserver NULL").await;
     assert_eq!(
         reply.error().text,
@@ -669,10 +759,7 @@ async fn serveroption_every_option() {
         "N'rpc', NULL",
     ] {
         assert_eq!(
-            run(&mut sa, &format!("EXEC sp_serveroption N'O1', {bad}"))
-                .await
-                .error()
-                .number,
+            error_number(&mut sa, &format!("EXEC sp_serveroption N'O1', {bad}")).await,
             15600,
             "{bad}"
         );
@@ -727,10 +814,7 @@ async fn serveroption_every_option() {
         .await
         .no_errors();
     assert_eq!(
-        run(&mut sa, "EXEC sp_serveroption N'O1', 'name', N'o2'")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC sp_serveroption N'O1', 'name', N'o2'").await,
         15028
     );
     run(&mut sa, "EXEC sp_serveroption N'O1', 'name', N'O1renamed'")
@@ -743,10 +827,7 @@ async fn serveroption_every_option() {
         "the mapping follows the rename"
     );
     assert_eq!(
-        run(&mut sa, "EXEC sp_serveroption N'nosuch', 'rpc', 'true'")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC sp_serveroption N'nosuch', 'rpc', 'true'").await,
         15015
     );
     // The local row can be changed too.
@@ -774,9 +855,12 @@ async fn testlinkedserver_without_a_reachable_peer() {
     let (reply, rc) = exec_rc(&mut sa, "sp_testlinkedserver N'nosuch'").await;
     let err = reply.error();
     assert_eq!((err.number, err.class, err.state), (7202, 11, 2));
-    assert!(err
-        .text
-        .starts_with("Could not find server 'nosuch' in sys.servers."));
+    assert_eq!(
+        err.text,
+        "Could not find server 'nosuch' in sys.servers. Verify that the correct server name was \
+         specified. If necessary, execute the stored procedure sp_addlinkedserver to add the \
+         server to sys.servers."
+    );
     assert_eq!(rc, Some(1));
     run(&mut sa, "EXEC sp_addlinkedserver N'NOPEER'")
         .await
@@ -789,14 +873,31 @@ async fn testlinkedserver_without_a_reachable_peer() {
         "Procedure expects parameter '@servername' of type 'sysname'."
     );
     assert_eq!(
-        run(&mut sa, "EXEC sp_testlinkedserver N'a', N'b'")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC sp_testlinkedserver N'a', N'b'").await,
         8144
     );
     let reply = run(&mut sa, "EXEC sp_testlinkedserver NOPEER").await;
     assert_eq!(reply.error_numbers(), vec![7303]);
+    // An extended procedure: binding errors at line 1 with its own states (simulator probe of
+    // SQL Server 2025), and NULL is no Unicode string (214), typed or not.
+    let typed_null = "DECLARE @s sysname; EXEC sp_testlinkedserver @s";
+    let binding_cases = [
+        ("EXEC sp_testlinkedserver N'a', N'b'", 8144, 90),
+        ("EXEC sp_testlinkedserver", 201, 95),
+        ("EXEC sp_testlinkedserver DEFAULT", 201, 95),
+        ("EXEC sp_testlinkedserver NULL", 214, 90),
+        (typed_null, 214, 90),
+        ("EXEC sp_testlinkedserver 'NOPEER'", 214, 90),
+    ];
+    for (call, number, state) in binding_cases {
+        let reply = run(&mut sa, call).await;
+        let err = reply.error();
+        assert_eq!(
+            (err.number, err.state, err.line, err.procedure.as_str()),
+            (number, state, 1, "sp_testlinkedserver"),
+            "{call}"
+        );
+    }
     assert_eq!(reply.messages()[0].number, 7412);
     run(
         &mut sa,
@@ -842,10 +943,7 @@ async fn four_part_calls_check_the_link_first() {
             .text,
         "Server 'R1' is not configured for RPC."
     );
-    assert_eq!(
-        run(&mut sa, "EXEC ('select 1') AT R1").await.error().number,
-        7411
-    );
+    assert_eq!(error_number(&mut sa, "EXEC ('select 1') AT R1").await, 7411);
     run(
         &mut sa,
         "EXEC sp_serveroption R1, 'rpc out', 'true'; EXEC sp_droplinkedsrvlogin R1, NULL",
@@ -853,10 +951,7 @@ async fn four_part_calls_check_the_link_first() {
     .await
     .no_errors();
     assert_eq!(
-        run(&mut sa, "EXEC R1.master.dbo.sp_GetServerName")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC R1.master.dbo.sp_GetServerName").await,
         7416
     );
     // The local server's own name runs locally.
@@ -881,10 +976,7 @@ async fn help_procedures() {
         &s("rpc,rpc out,data access,use remote collation,remote proc transaction p")
     );
     assert_eq!(
-        run(&mut sa, "EXEC sp_helpserver N'zz'")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC sp_helpserver N'zz'").await,
         15015
     );
 }
@@ -943,10 +1035,7 @@ async fn four_part_select_and_exec_at_check_the_link() {
     let instance = instance();
     let mut sa = sa(&instance);
     assert_eq!(
-        run(&mut sa, "EXEC ('SELECT 1') AT nosuch")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC ('SELECT 1') AT nosuch").await,
         7202
     );
     let reply = run(

@@ -97,18 +97,25 @@ async fn four_part_call_returns_the_remote_name_in_every_mode() {
             .await
             .unwrap();
         assert_eq!(rows[0].get::<&str, _>(0), Some("B"), "mode {mode:?}");
-        let row = client
+        let rows = client
             .query(
                 "SELECT ServerName, DatabaseName FROM BizTalkMgmtDb.dbo.admv_BackupDatabases",
                 &[],
             )
             .await
             .unwrap()
-            .into_row()
+            .into_first_result()
             .await
-            .unwrap()
             .unwrap();
-        assert_eq!(row.get::<&str, _>(1), Some("BizTalkMsgBoxDb"));
+        let backup_list: Vec<(Option<&str>, Option<&str>)> =
+            rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+        assert_eq!(
+            backup_list,
+            [
+                (Some("A"), Some("BizTalkMgmtDb")),
+                (Some("B"), Some("BizTalkMsgBoxDb"))
+            ]
+        );
         let rows = client
             .query("EXEC sp_testlinkedserver @P1", &[&"B"])
             .await
@@ -162,10 +169,7 @@ async fn hop_failures_as_sql_server_reports_them() {
         .await
         .no_errors();
     assert_eq!(
-        run(&mut sa, "EXEC [B].master.dbo.sp_GetServerName")
-            .await
-            .error()
-            .number,
+        error_number(&mut sa, "EXEC [B].master.dbo.sp_GetServerName").await,
         7416
     );
 

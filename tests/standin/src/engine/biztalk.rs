@@ -3,7 +3,8 @@
 //!
 //! File shape (JSON):
 //! `{"databases": ["BizTalkMsgBoxDb"], "backup_databases": [{"ServerName": "B", "DatabaseName": "BizTalkMsgBoxDb"}]}`
-//! `databases` is optional; `BizTalkMgmtDb` always exists when a fixture is loaded.
+//! `databases` is optional; `BizTalkMgmtDb` always exists when a fixture is loaded, and its view
+//! adds this instance's own row in front of `backup_databases` as the real view does.
 
 use std::path::Path;
 

@@ -249,12 +249,6 @@ impl Catalog {
             .iter()
             .find(|s| self.collation.eq(&s.name, name))
     }
-    pub fn find_server_mut(&mut self, name: &str) -> Option<&mut ServerRow> {
-        let collation = self.collation;
-        self.servers
-            .iter_mut()
-            .find(|s| collation.eq(&s.name, name))
-    }
     pub fn find_login(&self, name: &str) -> Option<&Login> {
         self.logins
             .iter()

@@ -199,11 +199,7 @@ impl Session {
                         // Cursor procedures (sp_cursoropen & co.) are outside the subset.
                         let name = format!("#{id}");
                         out.push(ReplyItem::Message(self.msg(2812, &[&name], "", 1)));
-                        CallResult {
-                            status: None,
-                            outputs: Vec::new(),
-                            error: true,
-                        }
+                        CallResult::failed()
                     }
                 },
                 ProcRef::Name(name) => self.call_procedure_named(&name, args, 1, &mut out).await,
@@ -613,11 +609,7 @@ impl Session {
         for (name, ty, _) in declarations {
             frame.declare(name, ty.clone());
         }
-        let mut result = CallResult {
-            status: Some(0),
-            outputs: Vec::new(),
-            error: false,
-        };
+        let mut result = CallResult::succeeded();
         let mut bound: Vec<Option<usize>> = vec![None; declarations.len()];
         for (position, (name, value, arg_index)) in values.into_iter().enumerate() {
             let slot = match &name {
@@ -634,20 +626,12 @@ impl Session {
                     "",
                     0,
                 )));
-                return CallResult {
-                    status: None,
-                    outputs: Vec::new(),
-                    error: true,
-                };
+                return CallResult::failed();
             };
             if let Some(value) = value {
                 if let Err((from, to)) = frame.assign(&declarations[slot].0, &value) {
                     out.push(ReplyItem::Message(self.msg(8114, &[&from, &to], "", 0)));
-                    return CallResult {
-                        status: None,
-                        outputs: Vec::new(),
-                        error: true,
-                    };
+                    return CallResult::failed();
                 }
             }
             bound[slot] = Some(arg_index);
@@ -663,11 +647,7 @@ impl Session {
                 "",
                 0,
             )));
-            return CallResult {
-                status: None,
-                outputs: Vec::new(),
-                error: true,
-            };
+            return CallResult::failed();
         }
         match parse_batch(text, &names) {
             Ok(statements) => {

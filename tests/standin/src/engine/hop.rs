@@ -56,6 +56,16 @@ struct Link {
 }
 
 impl Session {
+    /// The server part of a four-part name unless it names this instance (which runs locally).
+    pub(super) fn remote_server<'a>(&self, name: &'a ObjectName) -> Option<&'a str> {
+        name.server().filter(|server| {
+            !self
+                .instance
+                .collation
+                .eq(server, self.instance.server_name())
+        })
+    }
+
     /// Checks 7202 / 7411 / 7416 for `server` and resolves the peer and credentials.
     fn link(
         &self,
@@ -524,11 +534,7 @@ fn quoted_name(parts: &[String]) -> String {
 
 fn failed(out: &mut Vec<ReplyItem>, messages: Vec<ServerMessage>) -> CallResult {
     out.extend(messages.into_iter().map(ReplyItem::Message));
-    CallResult {
-        status: None,
-        outputs: Vec::new(),
-        error: true,
-    }
+    CallResult::failed()
 }
 
 /// `[name]` with `]` doubled, as QUOTENAME does.

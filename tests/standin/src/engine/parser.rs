@@ -80,6 +80,20 @@ impl ObjectName {
     pub fn last(&self) -> &str {
         self.parts.last().map(String::as_str).unwrap_or("")
     }
+    /// The server part of a four-part name (`server.database.schema.object`).
+    pub fn server(&self) -> Option<&str> {
+        (self.parts.len() == 4).then(|| self.parts[0].as_str())
+    }
+    /// The local part: the database unless omitted (`db..x` too), the schema ("" when
+    /// omitted) and the object.
+    pub fn local_parts(&self) -> (Option<&str>, &str, &str) {
+        match &self.parts[self.parts.len().saturating_sub(3)..] {
+            [db, schema, object] => (Some(db.as_str()).filter(|d| !d.is_empty()), schema, object),
+            [schema, object] => (None, schema, object),
+            [object] => (None, "", object),
+            _ => (None, "", ""),
+        }
+    }
     /// The name as SQL Server shows it in messages (`dbo.x`, brackets dropped).
     pub fn display(&self) -> String {
         self.parts.join(".")

@@ -5,11 +5,13 @@ use super::biztalk::MGMT_DB;
 use super::catalog::{now, LinkedLogin, Permission, Secret, ServerRow};
 use super::exec::{cur_cmd, done};
 use super::messages::or_null;
-use super::parser::{parse_object_name, parse_param_declarations, ObjectName};
+use super::parser::{parse_object_name, parse_param_declarations, ObjectName, ParamDeclarations};
 use super::value::{convert, truncate_utf16, Typed, NVARCHAR_4000, SYSNAME};
 use super::Session;
 use crate::config::FaultPlan;
-use crate::types::{done_status, Column, DoneKind, ReplyItem, ResultSet, SqlType, SqlValue};
+use crate::types::{
+    done_status, Column, DoneKind, ReplyItem, ResultSet, ServerMessage, SqlType, SqlValue,
+};
 
 /// One argument of a procedure call (EXEC in a batch or an RPC parameter).
 #[derive(Debug, Clone)]
@@ -32,7 +34,17 @@ pub struct CallResult {
 }
 
 impl CallResult {
-    fn failed() -> Self {
+    /// A call that ran and returned 0, so far without results.
+    pub(super) fn succeeded() -> Self {
+        CallResult {
+            status: Some(0),
+            outputs: Vec::new(),
+            error: false,
+        }
+    }
+
+    /// A call whose procedure body never ran (binding error, unknown procedure).
+    pub(super) fn failed() -> Self {
         CallResult {
             status: None,
             outputs: Vec::new(),
@@ -189,6 +201,45 @@ impl Proc {
     }
 }
 
+/// The binding rules of an extended procedure (reference 1.2: positional, Unicode only).
+struct ExtendedSignature {
+    name: &'static str,
+    /// Parameter names and the type text Msg 214 shows.
+    params: &'static [(&'static str, &'static str)],
+    required: usize,
+    /// sp_executesql runs nothing for a NULL statement; sp_testlinkedserver refuses NULL (214).
+    null_accepted: bool,
+    /// State of Msg 8144 for arguments beyond `params`; `None` where they are accepted
+    /// (sp_executesql takes the statement's parameter values after its own two).
+    too_many_state: Option<u8>,
+    missing_state: u8,
+    wrong_type_state: u8,
+}
+
+const UNICODE_TYPES: &str = "ntext/nchar/nvarchar";
+
+/// States as SQL Server reports them: "Msg 214, Level 16, State 2, Procedure sp_executesql, Line 1".
+const SP_EXECUTESQL: ExtendedSignature = ExtendedSignature {
+    name: "sp_executesql",
+    params: &[("@statement", UNICODE_TYPES), ("@params", UNICODE_TYPES)],
+    required: 1,
+    null_accepted: true,
+    too_many_state: None,
+    missing_state: 4,
+    wrong_type_state: 2,
+};
+
+/// States as the simulator probed them on SQL Server 2025.
+const SP_TESTLINKEDSERVER: ExtendedSignature = ExtendedSignature {
+    name: "sp_testlinkedserver",
+    params: &[("@servername", "sysname")],
+    required: 1,
+    null_accepted: false,
+    too_many_state: Some(90),
+    missing_state: 95,
+    wrong_type_state: 90,
+};
+
 /// Where a procedure name leads.
 enum Target {
     Local(Proc),
@@ -228,6 +279,19 @@ impl Body<'_> {
         self.out
             .push(done(DoneKind::DoneInProc, status, cur_cmd::SELECT, count));
     }
+}
+
+/// The statement's parameter values: the arguments after the procedure's own `skip` ones, with
+/// their argument positions (for OUTPUT values).
+fn statement_values(
+    args: Vec<CallArg>,
+    skip: usize,
+) -> Vec<(Option<String>, Option<Typed>, usize)> {
+    args.into_iter()
+        .enumerate()
+        .skip(skip)
+        .map(|(index, arg)| (arg.name, arg.value, index))
+        .collect()
 }
 
 fn text(value: &Typed) -> Option<&str> {
@@ -306,26 +370,15 @@ fn is_known_collation(name: &str) -> bool {
 impl Session {
     fn resolve(&self, name: &ObjectName) -> Option<Target> {
         let collation = self.instance.collation;
-        let parts = &name.parts;
-        if parts.len() == 4 && !collation.eq(&parts[0], self.instance.server_name()) {
+        if let Some(server) = self.remote_server(name) {
             return Some(Target::Remote {
-                server: parts[0].clone(),
+                server: server.to_string(),
                 name: ObjectName {
-                    parts: parts[1..].to_vec(),
+                    parts: name.parts[1..].to_vec(),
                 },
             });
         }
-        let local = &parts[parts.len().saturating_sub(3)..];
-        let (database, schema, object) = match local {
-            [db, schema, object] => (
-                Some(db.as_str()).filter(|d| !d.is_empty()),
-                schema.as_str(),
-                object.as_str(),
-            ),
-            [schema, object] => (None, schema.as_str(), object.as_str()),
-            [object] => (None, "", object.as_str()),
-            _ => return None,
-        };
+        let (database, schema, object) = name.local_parts();
         let database = match database {
             Some(db) => self.instance.database_name(db)?,
             None => self.database.clone(),
@@ -477,7 +530,7 @@ impl Session {
         proc_name: &str,
         params: &[Param],
         args: &[CallArg],
-    ) -> Result<(Vec<Typed>, Vec<Option<usize>>), crate::types::ServerMessage> {
+    ) -> Result<(Vec<Typed>, Vec<Option<usize>>), ServerMessage> {
         let binding_error = |number: i32, state: u8, args: &[&str]| {
             let mut msg = self.msg(number, args, proc_name, 0);
             msg.state = state;
@@ -485,6 +538,7 @@ impl Session {
         };
         let mut slots: Vec<Option<(usize, Option<Typed>)>> = vec![None; params.len()];
         let mut named_seen = false;
+        let mut unknown_name = None;
         for (index, arg) in args.iter().enumerate() {
             let slot = match &arg.name {
                 None if named_seen => {
@@ -494,10 +548,13 @@ impl Session {
                 None => index,
                 Some(name) => {
                     named_seen = true;
-                    let slot = params
+                    let Some(slot) = params
                         .iter()
                         .position(|p| p.name.eq_ignore_ascii_case(name))
-                        .ok_or_else(|| binding_error(8145, 2, &[name, proc_name]))?;
+                    else {
+                        unknown_name.get_or_insert(name);
+                        continue;
+                    };
                     if slots[slot].is_some() {
                         return Err(binding_error(8143, 1, &[name]));
                     }
@@ -506,19 +563,27 @@ impl Session {
             };
             slots[slot] = Some((index, arg.value.clone()));
         }
+        // SQL Server reports a missing parameter before an unknown name, and both before a
+        // value that does not convert (simulator probe of SQL Server 2025).
+        let given =
+            |slot: &Option<(usize, Option<Typed>)>| slot.as_ref().and_then(|(_, v)| v.clone());
+        if let Some(missing) = params.iter().zip(&slots).find(|(param, slot)| {
+            matches!(param.default, ParamDefault::Required) && given(slot).is_none()
+        }) {
+            return Err(binding_error(201, 4, &[proc_name, missing.0.name]));
+        }
+        if let Some(name) = unknown_name {
+            return Err(binding_error(8145, 2, &[name, proc_name]));
+        }
         let mut values = Vec::with_capacity(params.len());
         for (param, slot) in params.iter().zip(&slots) {
-            let given = slot.as_ref().and_then(|(_, v)| v.clone());
-            let value = match (given, param.default) {
+            let value = match (given(slot), param.default) {
                 (Some(value), _) => convert(&value, &param.ty)
                     .map_err(|(from, to)| binding_error(8114, 1, &[&from, &to]))?,
-                (None, ParamDefault::Required) => {
-                    return Err(binding_error(201, 4, &[proc_name, param.name]))
-                }
-                (None, ParamDefault::Null) => Typed::new(SqlValue::Null, param.ty.clone()),
                 (None, ParamDefault::Text(text)) => {
                     Typed::new(SqlValue::String(text.into()), param.ty.clone())
                 }
+                (None, _) => Typed::new(SqlValue::Null, param.ty.clone()),
             };
             values.push(value);
         }
@@ -528,27 +593,43 @@ impl Session {
         ))
     }
 
-    /// Extended-procedure binding: positional only, values must be Unicode character data (214).
+    /// Extended-procedure binding: positional only, values must be Unicode character data (214),
+    /// every binding error reported at line 1 with the procedure's own states.
     fn bind_extended(
         &self,
-        proc_name: &str,
-        params: &[(&str, &str)],
+        signature: &ExtendedSignature,
         args: &[CallArg],
-        required: usize,
-    ) -> Result<Vec<Option<Typed>>, crate::types::ServerMessage> {
+    ) -> Result<Vec<Option<Typed>>, ServerMessage> {
+        let binding_error = |number: i32, state: u8, args: &[&str]| {
+            let mut msg = self.msg(number, args, signature.name, 1);
+            msg.state = state;
+            msg
+        };
+        if let Some(state) = signature.too_many_state {
+            if args.len() > signature.params.len() {
+                return Err(binding_error(8144, state, &[signature.name]));
+            }
+        }
         let mut values = Vec::new();
-        for (index, (name, type_text)) in params.iter().enumerate() {
+        for (index, (name, type_text)) in signature.params.iter().enumerate() {
             let value = args.get(index).and_then(|a| a.value.clone());
             match &value {
+                Some(v) if v.is_null() && signature.null_accepted => {}
                 Some(v)
-                    if !v.is_null() && !matches!(v.ty, SqlType::NVarChar(_) | SqlType::NText) =>
+                    if !matches!(v.ty, SqlType::NVarChar(_) | SqlType::NText) || v.is_null() =>
                 {
-                    return Err(self.msg(214, &[name, type_text], proc_name, 0));
+                    return Err(binding_error(
+                        214,
+                        signature.wrong_type_state,
+                        &[name, type_text],
+                    ));
                 }
-                None if index < required => {
-                    let mut msg = self.msg(201, &[proc_name, name], proc_name, 0);
-                    msg.state = 4;
-                    return Err(msg);
+                None if index < signature.required => {
+                    return Err(binding_error(
+                        201,
+                        signature.missing_state,
+                        &[signature.name, name],
+                    ));
                 }
                 _ => {}
             }
@@ -563,9 +644,7 @@ impl Session {
         level: u32,
         out: &mut Vec<ReplyItem>,
     ) -> CallResult {
-        const TYPES: &str = "ntext/nchar/nvarchar";
-        let fixed = [("@statement", TYPES), ("@params", TYPES)];
-        let values = match self.bind_extended("sp_executesql", &fixed, &args, 1) {
+        let values = match self.bind_extended(&SP_EXECUTESQL, &args) {
             Ok(v) => v,
             Err(msg) => {
                 out.push(ReplyItem::Message(msg));
@@ -581,30 +660,30 @@ impl Session {
             .cloned()
             .flatten()
             .and_then(|v| v.as_str().map(str::to_string));
-        let declarations = match declarations_text
-            .as_deref()
-            .map(parse_param_declarations)
-            .transpose()
-        {
-            Ok(d) => d.unwrap_or_default(),
-            Err(err) => {
-                out.push(ReplyItem::Message(self.msg(
-                    err.number,
-                    &[&err.arg],
-                    "",
-                    err.line,
-                )));
+        let declarations = match self.declarations(declarations_text.as_deref()) {
+            Ok(d) => d,
+            Err(msg) => {
+                out.push(ReplyItem::Message(msg));
                 return CallResult::failed();
             }
         };
-        let bound = args
-            .into_iter()
-            .enumerate()
-            .skip(2)
-            .map(|(index, a)| (a.name, a.value, index))
-            .collect();
-        self.execute_sql(&statement, &declarations, bound, level, out)
-            .await
+        self.execute_sql(
+            &statement,
+            &declarations,
+            statement_values(args, 2),
+            level,
+            out,
+        )
+        .await
+    }
+
+    /// The `@params` declarations of sp_executesql / sp_prepare (none when NULL); a syntax
+    /// error in them is the message to report.
+    fn declarations(&self, text: Option<&str>) -> Result<ParamDeclarations, ServerMessage> {
+        text.map(parse_param_declarations)
+            .transpose()
+            .map(Option::unwrap_or_default)
+            .map_err(|err| self.msg(err.number, &[&err.arg], "", err.line))
     }
 
     /// sp_prepare / sp_execute / sp_prepexec / sp_unprepare, as ODBC and SqlClient send them:
@@ -638,38 +717,20 @@ impl Session {
                     out.push(ReplyItem::Message(msg));
                     return CallResult::failed();
                 };
-                let declarations = match arg_text(1)
-                    .as_deref()
-                    .map(parse_param_declarations)
-                    .transpose()
-                {
-                    Ok(d) => d.unwrap_or_default(),
-                    Err(err) => {
-                        out.push(ReplyItem::Message(self.msg(
-                            err.number,
-                            &[&err.arg],
-                            "",
-                            err.line,
-                        )));
+                let declarations = match self.declarations(arg_text(1).as_deref()) {
+                    Ok(d) => d,
+                    Err(msg) => {
+                        out.push(ReplyItem::Message(msg));
                         return CallResult::failed();
                     }
                 };
                 let handle = self.prepare(statement.clone(), declarations.clone());
                 let mut result = if proc == Proc::PrepExec {
-                    let bound = args
-                        .into_iter()
-                        .enumerate()
-                        .skip(3)
-                        .map(|(i, a)| (a.name, a.value, i))
-                        .collect();
-                    self.execute_sql(&statement, &declarations, bound, level, out)
+                    let values = statement_values(args, 3);
+                    self.execute_sql(&statement, &declarations, values, level, out)
                         .await
                 } else {
-                    CallResult {
-                        status: Some(0),
-                        outputs: Vec::new(),
-                        error: false,
-                    }
+                    CallResult::succeeded()
                 };
                 result.outputs.push((0, Typed::int(handle as i64)));
                 result
@@ -681,24 +742,20 @@ impl Session {
                     out.push(ReplyItem::Message(self.msg(8179, &[&shown], "", 1)));
                     return CallResult::failed();
                 };
-                let bound = args
-                    .into_iter()
-                    .enumerate()
-                    .skip(1)
-                    .map(|(i, a)| (a.name, a.value, i))
-                    .collect();
-                self.execute_sql(&statement, &declarations, bound, level, out)
-                    .await
+                self.execute_sql(
+                    &statement,
+                    &declarations,
+                    statement_values(args, 1),
+                    level,
+                    out,
+                )
+                .await
             }
             _ => {
                 if let Some(handle) = handle_arg {
                     self.unprepare(handle);
                 }
-                CallResult {
-                    status: Some(0),
-                    outputs: Vec::new(),
-                    error: false,
-                }
+                CallResult::succeeded()
             }
         }
     }
@@ -708,18 +765,7 @@ impl Session {
         args: Vec<CallArg>,
         out: &mut Vec<ReplyItem>,
     ) -> CallResult {
-        if args.len() > 1 {
-            let mut msg = self.msg(8144, &["sp_testlinkedserver"], "sp_testlinkedserver", 0);
-            msg.state = 2;
-            out.push(ReplyItem::Message(msg));
-            return CallResult::failed();
-        }
-        let values = match self.bind_extended(
-            "sp_testlinkedserver",
-            &[("@servername", "sysname")],
-            &args,
-            1,
-        ) {
+        let values = match self.bind_extended(&SP_TESTLINKEDSERVER, &args) {
             Ok(v) => v,
             Err(msg) => {
                 out.push(ReplyItem::Message(msg));
@@ -810,7 +856,7 @@ impl Body<'_> {
             return self.fail(15429, &[or_null(None)], 46);
         }
         if self.in_transaction() {
-            return self.fail(15002, &["sys.sp_addlinkedserver"], 54);
+            return self.fail(15002, &[&self.proc.qualified()], 54);
         }
         if !behaviour.addlinkedserver_permission_first
             && !self.permitted(Permission::AlterAnyLinkedServer)
@@ -885,12 +931,30 @@ impl Body<'_> {
         }
     }
 
-    fn add_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
+    /// The server_id `@server` names, or Msg 15015 (showing the argument as given, `(null)` for
+    /// NULL) and the return code 1.
+    fn existing_server_id(&mut self, server: Option<&str>) -> Result<i32, i32> {
+        let found = server.and_then(|name| {
+            let catalog = self.instance().lock_catalog();
+            catalog.find_server(name).map(|row| row.server_id)
+        });
+        found.ok_or_else(|| self.fail(15015, &[or_null(server)], 1))
+    }
+
+    /// 15002 then 15247: how the login-mapping procedures start (SQL Server 2000 body, simulator).
+    fn login_procedure_refusal(&mut self) -> Option<i32> {
         if self.in_transaction() {
-            return self.fail(15002, &["sys.sp_addlinkedsrvlogin"], 1);
+            return Some(self.fail(15002, &[&self.proc.qualified()], 1));
         }
         if !self.permitted(self.login_permission()) {
-            return self.fail(15247, &[], 1);
+            return Some(self.fail(15247, &[], 1));
+        }
+        None
+    }
+
+    fn add_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
+        if let Some(rc) = self.login_procedure_refusal() {
+            return rc;
         }
         let Some(use_self) =
             text(&v[1]).and_then(
@@ -901,18 +965,11 @@ impl Body<'_> {
                 },
             )
         else {
-            return self.fail(15600, &["sys.sp_addlinkedsrvlogin"], 1);
+            return self.fail(15600, &[&self.proc.qualified()], 1);
         };
-        let server = text(&v[0]).map(str::to_string);
-        let server_id = {
-            let catalog = self.instance().lock_catalog();
-            server
-                .as_deref()
-                .and_then(|s| catalog.find_server(s))
-                .map(|s| s.server_id)
-        };
-        let Some(server_id) = server_id else {
-            return self.fail(15015, &[or_null(server.as_deref())], 1);
+        let server_id = match self.existing_server_id(text(&v[0])) {
+            Ok(id) => id,
+            Err(rc) => return rc,
         };
         let principal = match self.local_principal(text(&v[2]), 80) {
             Ok(p) => p,
@@ -941,22 +998,12 @@ impl Body<'_> {
     }
 
     fn drop_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
-        if self.in_transaction() {
-            return self.fail(15002, &["sys.sp_droplinkedsrvlogin"], 1);
+        if let Some(rc) = self.login_procedure_refusal() {
+            return rc;
         }
-        if !self.permitted(self.login_permission()) {
-            return self.fail(15247, &[], 1);
-        }
-        let server = text(&v[0]).map(str::to_string);
-        let server_id = {
-            let catalog = self.instance().lock_catalog();
-            server
-                .as_deref()
-                .and_then(|s| catalog.find_server(s))
-                .map(|s| s.server_id)
-        };
-        let Some(server_id) = server_id else {
-            return self.fail(15015, &[or_null(server.as_deref())], 1);
+        let server_id = match self.existing_server_id(text(&v[0])) {
+            Ok(id) => id,
+            Err(rc) => return rc,
         };
         let principal = match self.local_principal(text(&v[1]), 1) {
             Ok(p) => p,
@@ -988,7 +1035,7 @@ impl Body<'_> {
             return self.fail(15247, &[], 1);
         }
         if self.in_transaction() {
-            return self.fail(15002, &["sys.sp_dropserver"], 1);
+            return self.fail(15002, &[&self.proc.qualified()], 1);
         }
         let drop_logins = match text(&v[1]) {
             None => false,
@@ -999,24 +1046,21 @@ impl Body<'_> {
             {
                 true
             }
-            Some(_) => return self.fail(15600, &["sys.sp_dropserver"], 1),
+            Some(_) => return self.fail(15600, &[&self.proc.qualified()], 1),
         };
-        let server = text(&v[0]).map(str::to_string);
+        let server = text(&v[0]);
+        let server_id = match self.existing_server_id(server) {
+            Ok(id) => id,
+            Err(rc) => return rc,
+        };
         let mut catalog = self.instance().lock_catalog();
-        let Some(server_id) = server
-            .as_deref()
-            .and_then(|s| catalog.find_server(s))
-            .map(|s| s.server_id)
-        else {
-            drop(catalog);
-            return self.fail(15015, &[or_null(server.as_deref())], 1);
-        };
+        // The principal-0 self mapping sp_addlinkedserver creates does not count (reference 7).
         let blocking = catalog.linked_logins.iter().any(|m| {
             m.server_id == server_id && !(m.local_principal_id == 0 && m.uses_self_credential)
         });
         if blocking && !drop_logins {
             drop(catalog);
-            return self.fail(15190, &[or_null(server.as_deref())], 56);
+            return self.fail(15190, &[or_null(server)], 56);
         }
         catalog.servers.retain(|s| s.server_id != server_id);
         catalog.linked_logins.retain(|m| m.server_id != server_id);
@@ -1025,7 +1069,6 @@ impl Body<'_> {
     }
 
     fn server_option(&mut self, v: &[Typed]) -> i32 {
-        const PROC: &str = "sys.sp_serveroption";
         if !self.permitted(Permission::AlterAnyLinkedServer) {
             return self.fail(15247, &[], 1);
         }
@@ -1036,14 +1079,11 @@ impl Body<'_> {
                 .behaviour
                 .serveroption_refused_in_transaction
         {
-            return self.fail(15002, &[PROC], 1);
+            return self.fail(15002, &[&self.proc.qualified()], 1);
         }
-        let server = text(&v[0]).map(str::to_string);
-        let exists = server
-            .as_deref()
-            .is_some_and(|s| self.instance().lock_catalog().find_server(s).is_some());
-        let Some(server) = server.filter(|_| exists) else {
-            return self.fail(15015, &[or_null(text(&v[0]))], 1);
+        let server_id = match self.existing_server_id(text(&v[0])) {
+            Ok(id) => id,
+            Err(rc) => return rc,
         };
         let option = text(&v[1])
             .unwrap_or_default()
@@ -1051,7 +1091,7 @@ impl Body<'_> {
             .to_ascii_lowercase();
         let value = text(&v[2]).map(str::to_string);
         let flag = on_off(value.as_deref());
-        let invalid = |body: &mut Self| body.fail(15600, &[PROC], 1);
+        let invalid = |body: &mut Self| body.fail(15600, &[&body.proc.qualified()], 1);
         let linux = self.instance().config.behaviour.linux_providers_only;
 
         // Validate first, then apply under one lock.
@@ -1127,13 +1167,11 @@ impl Body<'_> {
                 let Some(new_name) = value.filter(|n| !n.trim_end_matches(' ').is_empty()) else {
                     return self.raise(15004, &[], "sys.sp_validname", 17);
                 };
-                let clash = {
-                    let catalog = self.instance().lock_catalog();
-                    let current = catalog.find_server(&server).map(|s| s.server_id);
-                    catalog
-                        .find_server(&new_name)
-                        .is_some_and(|s| Some(s.server_id) != current)
-                };
+                let clash = self
+                    .instance()
+                    .lock_catalog()
+                    .find_server(&new_name)
+                    .is_some_and(|s| s.server_id != server_id);
                 if clash {
                     return self.fail(15028, &[&new_name], 1);
                 }
@@ -1142,7 +1180,11 @@ impl Body<'_> {
             _ => return invalid(self),
         };
         let mut catalog = self.instance().lock_catalog();
-        if let Some(row) = catalog.find_server_mut(&server) {
+        if let Some(row) = catalog
+            .servers
+            .iter_mut()
+            .find(|s| s.server_id == server_id)
+        {
             change(row);
             row.modify_date = now();
         }

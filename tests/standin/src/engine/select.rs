@@ -656,25 +656,10 @@ impl Session {
     /// Resolves a FROM item to its rows; 208 (batch-aborting) for an unknown object.
     async fn table(&mut self, table: &TableRef, line: i32) -> Result<Table, SelectFailure> {
         let name = &table.name;
-        if name.parts.len() == 4
-            && !self
-                .instance
-                .collation
-                .eq(&name.parts[0], self.instance.server_name())
-        {
+        if self.remote_server(name).is_some() {
             return self.remote_table(name, line).await;
         }
-        let parts = &name.parts[name.parts.len().saturating_sub(3)..];
-        let (database, schema, object) = match parts {
-            [db, schema, object] => (
-                Some(db.as_str()).filter(|d| !d.is_empty()),
-                schema.as_str(),
-                object.as_str(),
-            ),
-            [schema, object] => (None, schema.as_str(), object.as_str()),
-            [object] => (None, "", object.as_str()),
-            _ => unreachable!("object names have 1 to 4 parts"),
-        };
+        let (database, schema, object) = name.local_parts();
         let collation = self.instance.collation;
         let invalid = || SelectFailure {
             messages: vec![self.msg(208, &[&name.display()], "", line)],
@@ -899,24 +884,38 @@ impl Session {
     }
 
     /// `admv_BackupDatabases`, optionally only the rows of one server (collation comparison).
+    /// Like the real view: the instance with `BizTalkMgmtDb` first, then the fixture's rows, a
+    /// UNION without empty server names or duplicates (biztalk-backup-job.md section 3).
     pub(super) fn backup_databases_table(&self, server: Option<&str>) -> Table {
         let columns = vec![
             col("ServerName", SYSNAME, true),
             col("DatabaseName", SYSNAME, true),
         ];
         let collation = self.instance.collation;
-        let rows = self
+        let own_row = (self.instance.server_name(), MGMT_DB);
+        let fixture_rows = self
             .instance
             .biztalk
             .iter()
             .flat_map(|f| f.backup_databases.iter())
-            .filter(|row| server.is_none_or(|s| collation.eq(&row.server_name, s)))
-            .map(|row| {
-                vec![
-                    SqlValue::String(truncate_utf16(&row.server_name, 128)),
-                    SqlValue::String(truncate_utf16(&row.database_name, 128)),
-                ]
-            })
+            .map(|row| (row.server_name.as_str(), row.database_name.as_str()));
+        let mut union: Vec<(String, String)> = Vec::new();
+        for (server_name, database_name) in std::iter::once(own_row).chain(fixture_rows) {
+            let row = (
+                truncate_utf16(server_name, 128),
+                truncate_utf16(database_name, 128),
+            );
+            let duplicate = union
+                .iter()
+                .any(|(s, d)| collation.eq(s, &row.0) && collation.eq(d, &row.1));
+            if !row.0.trim_end_matches(' ').is_empty() && !duplicate {
+                union.push(row);
+            }
+        }
+        let rows = union
+            .into_iter()
+            .filter(|(s, _)| server.is_none_or(|wanted| collation.eq(s, wanted)))
+            .map(|(s, d)| vec![SqlValue::String(s), SqlValue::String(d)])
             .collect();
         Table { columns, rows }
     }

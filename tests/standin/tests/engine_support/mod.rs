@@ -118,6 +118,11 @@ pub async fn run(session: &mut Session, sql: &str) -> Reply {
     Reply(session.execute(Request::Batch(sql.to_string())).await.items)
 }
 
+/// Runs `sql` and returns the number of its one error (asserting there is exactly one).
+pub async fn error_number(session: &mut Session, sql: &str) -> i32 {
+    run(session, sql).await.error().number
+}
+
 /// Runs `EXEC @rc = <call>; SELECT @rc` and returns (reply, return code or None).
 pub async fn exec_rc(session: &mut Session, call: &str) -> (Reply, Option<i64>) {
     let reply = run(

@@ -1,0 +1,242 @@
+//! Requests and wall time per operation, ours next to a baseline, against an in-process
+//! stand-in (`cargo bench --bench round_trips`). Prints figures; asserts nothing about speed.
+//!
+//! The baseline reads the way SMO does: the list of names, then `sys.servers` and
+//! `sys.linked_logins` once each per server, and it writes every option it sets. Requests are
+//! counted by the stand-in (`connection_stats`), so they are exact; times are means over
+//! `ROUNDS` and only meaningful side by side on the same machine.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use linkedsrv::spec::{LinkedServerSpec, RemoteCredentials};
+use linkedsrv::Client;
+use tds_standin::engine::Instance;
+use tds_standin::{spawn, InstanceConfig, StandIn};
+use tiberius::{AuthMethod, Config, EncryptionLevel, Query};
+use tokio::net::TcpStream;
+use tokio::runtime::Runtime;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+use zeroize::Zeroizing;
+
+const PASSWORD: &str = "Str0ng!Passw0rd";
+/// Linked servers present while reading.
+const SERVERS: usize = 20;
+/// Repetitions of each measured operation.
+const ROUNDS: u32 = 20;
+
+type Baseline = tiberius::Client<Compat<TcpStream>>;
+
+/// What one operation cost on average.
+struct Cost {
+    requests: f64,
+    time: Duration,
+}
+
+fn requests_seen(instance: &Arc<Instance>) -> u64 {
+    instance.connection_stats().iter().map(|c| c.requests).sum()
+}
+
+/// Runs `operation` `ROUNDS` times; mean requests (counted by the stand-in) and mean time.
+fn measure(instance: &Arc<Instance>, mut operation: impl FnMut()) -> Cost {
+    let requests_before = requests_seen(instance);
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        operation();
+    }
+    Cost {
+        time: started.elapsed() / ROUNDS,
+        requests: (requests_seen(instance) - requests_before) as f64 / f64::from(ROUNDS),
+    }
+}
+
+fn print_row(operation: &str, ours: &Cost, baseline: &Cost) {
+    println!(
+        "{operation:<34} {:>8.1} {:>10.1} {:>7.1}x {:>10.0} {:>12.0} {:>7.1}x",
+        ours.requests,
+        baseline.requests,
+        baseline.requests / ours.requests,
+        ours.time.as_secs_f64() * 1e6,
+        baseline.time.as_secs_f64() * 1e6,
+        baseline.time.as_secs_f64() / ours.time.as_secs_f64(),
+    );
+}
+
+/// The baseline's own connection, made with the driver directly.
+fn baseline_connection(runtime: &Runtime, standin: &StandIn) -> Baseline {
+    let mut config = Config::new();
+    config.host(standin.addr().ip().to_string());
+    config.port(standin.addr().port());
+    config.authentication(AuthMethod::sql_server("sa", PASSWORD));
+    config.encryption(EncryptionLevel::Required);
+    config.trust_cert_ca(standin.cert_path().display());
+    runtime.block_on(async {
+        let tcp = TcpStream::connect(config.get_addr()).await.expect("tcp");
+        tcp.set_nodelay(true).expect("nodelay");
+        tiberius::Client::connect(config, tcp.compat_write())
+            .await
+            .expect("baseline login")
+    })
+}
+
+/// SMO-style read of one server: its `sys.servers` row, then its `sys.linked_logins` rows.
+async fn baseline_get(connection: &mut Baseline, name: &str) -> usize {
+    let mut query = Query::new("SELECT server_id, name, product, provider, data_source, is_rpc_out_enabled FROM sys.servers WHERE name = @P1");
+    query.bind(name);
+    let row = query
+        .query(connection)
+        .await
+        .expect("server row")
+        .into_row()
+        .await
+        .expect("server row read")
+        .expect("server exists");
+    let server_id: i32 = row.get(0).expect("server_id");
+    let mut query = Query::new("SELECT local_principal_id, uses_self_credential, remote_name FROM sys.linked_logins WHERE server_id = @P1");
+    query.bind(server_id);
+    let logins = query
+        .query(connection)
+        .await
+        .expect("logins")
+        .into_first_result()
+        .await
+        .expect("logins read");
+    logins.len()
+}
+
+/// SMO-style list: the names, then one `baseline_get` per server.
+async fn baseline_list(connection: &mut Baseline) -> usize {
+    let names: Vec<String> = connection
+        .simple_query("SELECT name FROM sys.servers WHERE server_id <> 0")
+        .await
+        .expect("names")
+        .into_first_result()
+        .await
+        .expect("names read")
+        .iter()
+        .map(|row| row.get::<&str, _>(0).expect("name").to_owned())
+        .collect();
+    let mut logins = 0;
+    for name in &names {
+        logins += baseline_get(connection, name).await;
+    }
+    logins
+}
+
+/// One system procedure call with named `nvarchar` parameters.
+async fn call_procedure(connection: &mut Baseline, procedure: &str, parameters: &[(&str, &str)]) {
+    let mut command = tiberius::Command::new(format!("master.sys.{procedure}"));
+    for (name, value) in parameters {
+        command.bind_param(name, *value);
+    }
+    let mut stream = command.exec(connection).await.expect(procedure);
+    while futures_util::TryStreamExt::try_next(&mut stream)
+        .await
+        .expect(procedure)
+        .is_some()
+    {}
+}
+
+/// The baseline's create → map → rpc → get → drop: both RPC options written, reads as above.
+async fn baseline_cycle(connection: &mut Baseline, name: &str) {
+    let option = |option, value| {
+        [
+            ("@server", name),
+            ("@optname", option),
+            ("@optvalue", value),
+        ]
+    };
+    call_procedure(
+        connection,
+        "sp_addlinkedserver",
+        &[("@server", name), ("@srvproduct", "SQL Server")],
+    )
+    .await;
+    call_procedure(
+        connection,
+        "sp_addlinkedsrvlogin",
+        &[
+            ("@rmtsrvname", name),
+            ("@useself", "FALSE"),
+            ("@locallogin", "sa"),
+            ("@rmtuser", "remote"),
+            ("@rmtpassword", "Rem0te!Pw"),
+        ],
+    )
+    .await;
+    call_procedure(connection, "sp_serveroption", &option("rpc", "true")).await;
+    call_procedure(connection, "sp_serveroption", &option("rpc out", "true")).await;
+    baseline_get(connection, name).await;
+    call_procedure(
+        connection,
+        "sp_dropserver",
+        &[("@server", name), ("@droplogins", "droplogins")],
+    )
+    .await;
+}
+
+fn remote_login() -> RemoteCredentials {
+    RemoteCredentials::Remote {
+        user: Some("remote".into()),
+        password: Some(Zeroizing::new("Rem0te!Pw".into())),
+    }
+}
+
+fn main() {
+    let standin = spawn(InstanceConfig::new("MGMT01")).expect("the stand-in starts");
+    let instance = standin.instance();
+    let client = Client::connect(&standin.connection_string("sa", PASSWORD)).expect("connects");
+    let spec = LinkedServerSpec::from_json(r#"{"product": "SQL Server"}"#).expect("spec");
+    for index in 0..SERVERS {
+        let name = format!("LS{index:02}");
+        client.create(&name, &spec).expect("create");
+        client
+            .map_login(&name, Some("sa"), remote_login())
+            .expect("map");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut baseline = baseline_connection(&runtime, &standin);
+
+    println!(
+        "{SERVERS} linked servers with 2 mappings each, {ROUNDS} rounds; requests counted by the \
+         stand-in, times are means"
+    );
+    println!(
+        "{:<34} {:>8} {:>10} {:>8} {:>10} {:>12} {:>8}",
+        "operation", "ours", "baseline", "ratio", "ours µs", "baseline µs", "ratio"
+    );
+    let ours = measure(&instance, || {
+        client.get("LS07").expect("get");
+    });
+    let base = measure(&instance, || {
+        runtime.block_on(baseline_get(&mut baseline, "LS07"));
+    });
+    print_row("get (one server)", &ours, &base);
+
+    let ours = measure(&instance, || {
+        assert_eq!(client.list().expect("list").len(), SERVERS);
+    });
+    let base = measure(&instance, || {
+        assert_eq!(runtime.block_on(baseline_list(&mut baseline)), 2 * SERVERS);
+    });
+    print_row(&format!("list ({SERVERS} servers)"), &ours, &base);
+
+    let ours = measure(&instance, || {
+        client.create("CYCLE", &spec).expect("create");
+        client
+            .map_login("CYCLE", Some("sa"), remote_login())
+            .expect("map");
+        client
+            .set_rpc("CYCLE", Some(true), Some(true))
+            .expect("rpc");
+        client.get("CYCLE").expect("get");
+        client.drop_server("CYCLE", true).expect("drop");
+    });
+    let base = measure(&instance, || {
+        runtime.block_on(baseline_cycle(&mut baseline, "CYCLE"));
+    });
+    print_row("create→map→rpc→get→drop", &ours, &base);
+}
