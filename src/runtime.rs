@@ -1,7 +1,8 @@
 //! The one process-wide tokio runtime. Built lazily on first use and never dropped: a runtime
 //! torn down at DLL unload or process exit can hang or crash the host (.NET, PowerShell).
-//! Every API call runs its future with `block_on` on the caller's own thread; the workers only
-//! drive socket I/O and timers.
+//! Every API call runs its future with `block_on` on the caller's own thread (on a helper
+//! thread when the caller is itself inside a runtime, see [`block_on`]); the workers only drive
+//! socket I/O and timers.
 
 use std::future::Future;
 

@@ -4,7 +4,9 @@
 mod api_support;
 
 use api_support::*;
-use linkedsrv::spec::{LinkedServerSpec, LoginMapping, RemoteCredentials};
+use linkedsrv::spec::{
+    LinkedServerSpec, LoginMapping, OptionSetting, RawOptionValue, RemoteCredentials, ServerOption,
+};
 use linkedsrv::{Client, Status};
 use tds_standin::{InstanceConfig, ServerRole};
 use zeroize::Zeroizing;
@@ -280,6 +282,40 @@ fn get_and_list_read_servers_and_mappings_in_one_request() {
         [2, 2, 2]
     );
     assert_eq!(all[1], one);
+}
+
+/// The whitelist and the server agree: every `sp_serveroption` option, set through the API
+/// with a value other than the default, is accepted and reads back.
+#[test]
+fn every_whitelisted_option_is_accepted_by_the_server_and_reads_back() {
+    let standin = start_mgmt();
+    let client = connect(&standin);
+    client.create("Opt", &sql_server_spec()).unwrap();
+    let value_for = |option: ServerOption| match option {
+        ServerOption::ConnectTimeout | ServerOption::QueryTimeout => "17",
+        ServerOption::CollationName => "Latin1_General_CI_AS",
+        ServerOption::ProviderString => "Network Library=DBMSSOCN",
+        ServerOption::Name => "Opt2",
+        ServerOption::Rpc
+        | ServerOption::RpcOut
+        | ServerOption::DataAccess
+        | ServerOption::UseRemoteCollation
+        | ServerOption::RemoteProcTransactionPromotion => "off",
+        _ => "on",
+    };
+    let mut name = "Opt".to_string();
+    for option in ServerOption::ALL {
+        let value = value_for(option);
+        client
+            .set_option(&name, option.name(), Some(value))
+            .unwrap_or_else(|e| panic!("{}: {e}", option.name()));
+        if option == ServerOption::Name {
+            name = value.to_string();
+        }
+        let setting = OptionSetting::parse(option.name(), RawOptionValue::Text(value)).unwrap();
+        let server = client.get(&name).unwrap();
+        assert!(setting.is_current(&server), "{}: {server:?}", option.name());
+    }
 }
 
 #[test]

@@ -162,6 +162,41 @@ fn names_with_quotes_comments_and_unicode_round_trip_through_the_abi() {
 }
 
 #[test]
+fn failed_connects_report_their_cause_without_the_password() {
+    let standin =
+        tds_standin::spawn(tds_standin::InstanceConfig::new("MGMT")).expect("stand-in starts");
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let cases = [
+        (
+            standin.connection_string("sa", "Wr0ng!Secret"),
+            LSV_ERR_AUTHENTICATION,
+            18456,
+        ),
+        (
+            format!("Server=tcp:127.0.0.1,{refused_port};User ID=sa;Password=Wr0ng!Secret"),
+            LSV_ERR_CONNECTION,
+            0,
+        ),
+    ];
+    for (connection_string, code, sql_number) in cases {
+        let connection_string = c(&connection_string);
+        let mut client = ptr::null_mut();
+        let error = failure(code, |e| unsafe {
+            lsv_connect(connection_string.as_ptr(), &mut client, e)
+        });
+        assert!(client.is_null(), "out_client untouched");
+        assert_eq!(error.sql_number, sql_number, "{error:?}");
+        assert!(
+            !error.message.contains("Secret") && !error.json.to_string().contains("Secret"),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
 fn dropping_a_missing_server_reports_sql_error_15015() {
     let session = connect();
     let mut err = ptr::null_mut();
@@ -208,6 +243,63 @@ fn argument_checks_with_a_live_client_change_nothing() {
         serde_json::json!([]),
         "no argument error reached the server"
     );
+}
+
+#[test]
+fn bad_input_through_the_abi_sends_nothing_and_changes_nothing() {
+    let session = connect();
+    let client = session.client;
+    create_sql_server_link(client, c"BTS01").expect("create");
+    let before = list(client);
+    let instance = session._standin.instance();
+    let requests = || -> u64 { instance.connection_stats().iter().map(|c| c.requests).sum() };
+    let requests_before = requests();
+
+    let long_name = c(&"n".repeat(129));
+    let bad_specs = [
+        c"{\"product\":\"SQL Server\",\"colour\":1}",
+        c"[null,null,null,null,null,null,{}]",
+        c"{\"product\":\"SQL Server\",\"options\":{\"rpc outt\":true}}",
+        c"{\"product\":\"SQL Server\",\"options\":{\"query timeout\":-1}}",
+        c"{\"product\":\"SQL Server\",\"provider\":\"MSOLEDBSQL\"}",
+    ];
+    for spec in bad_specs {
+        failure(LSV_ERR_INVALID_ARGUMENT, |e| unsafe {
+            lsv_create(client, c"NEW".as_ptr(), spec.as_ptr(), e)
+        });
+    }
+    for (option, value) in [
+        (c"rpc outt", c"true"),
+        (c"rpc", c"sometimes"),
+        (c"query timeout", c"-1"),
+        (c"system", c"false"),
+    ] {
+        failure(LSV_ERR_INVALID_ARGUMENT, |e| unsafe {
+            lsv_set_option(
+                client,
+                c"BTS01".as_ptr(),
+                option.as_ptr(),
+                value.as_ptr(),
+                e,
+            )
+        });
+    }
+    for name in [c"", long_name.as_c_str()] {
+        failure(LSV_ERR_INVALID_ARGUMENT, |e| unsafe {
+            lsv_create(
+                client,
+                name.as_ptr(),
+                c"{\"product\":\"SQL Server\"}".as_ptr(),
+                e,
+            )
+        });
+        failure(LSV_ERR_INVALID_ARGUMENT, |e| unsafe {
+            lsv_drop(client, name.as_ptr(), 1, e)
+        });
+    }
+
+    assert_eq!(requests(), requests_before, "nothing reached the server");
+    assert_eq!(list(client), before, "nothing changed");
 }
 
 #[test]

@@ -217,6 +217,28 @@ async fn errors_of_the_batch_language() {
         reply.results().is_empty(),
         "a syntax error stops the whole batch before it runs"
     );
+    // A positional argument after a named one is a compile error of the batch (Msg 119,
+    // level 15), not a binding error of the procedure: nothing runs and no procedure is named.
+    let reply = run(
+        &mut sa,
+        "SELECT 1;\nEXEC sp_addlinkedserver @server = N'A2', N'SQL Server'",
+    )
+    .await;
+    let err = reply.error();
+    assert_eq!(
+        (err.number, err.class, err.line, err.procedure.as_str()),
+        (119, 15, 2, "")
+    );
+    assert_eq!(
+        err.text,
+        "Must pass parameter number 2 and subsequent parameters as '@name = value'. After the \
+         form '@name = value' has been used, all subsequent parameters must be passed in the \
+         form '@name = value'."
+    );
+    assert!(
+        reply.results().is_empty(),
+        "119 stops the batch before it runs"
+    );
     let reply = run(&mut sa, "EXEC dbo.sp_nosuch; SELECT 1").await;
     assert_eq!(
         reply.error().text,

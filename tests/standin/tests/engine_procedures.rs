@@ -4,7 +4,7 @@
 mod engine_support;
 
 use engine_support::*;
-use tds_standin::types::{SqlType, SqlValue};
+use tds_standin::types::{EnvChange, ReplyItem, SqlType, SqlValue};
 
 fn server_row_query(name: &str) -> String {
     format!(
@@ -105,6 +105,69 @@ async fn other_product_defaults_and_local_row() {
             SqlValue::Bit(false),
             SqlValue::Bit(false),
             SqlValue::Bit(true)
+        ]
+    );
+}
+
+/// The examples of the sp_addlinkedserver page (reference 4.7), with what they store.
+#[tokio::test]
+async fn documented_examples_work() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    run(
+        &mut sa,
+        "EXEC sp_addlinkedserver N'SEATTLESales', N'SQL Server';
+         EXEC sp_addlinkedserver @server=N'S1_instance1', @srvproduct=N'',
+              @provider=N'MSOLEDBSQL', @datasrc=N'S1\\instance1';
+         EXEC sp_addlinkedserver @server=N'SEATTLE Payroll', @srvproduct=N'',
+              @provider=N'MSDASQL', @datasrc=N'LocalServer';
+         EXEC sp_addlinkedserver 'ExcelSource','Jet 4.0','Microsoft.Jet.OLEDB.4.0',
+              'c:\\MyData\\DistExcl.xls', NULL, 'Excel 5.0';",
+    )
+    .await
+    .no_errors();
+    let reply = run(
+        &mut sa,
+        "SELECT name, product, provider, data_source, location, provider_string \
+         FROM sys.servers WHERE server_id > 0 ORDER BY server_id",
+    )
+    .await;
+    let null = SqlValue::Null;
+    assert_eq!(
+        reply.result().rows,
+        vec![
+            vec![
+                s("SEATTLESales"),
+                s("SQL Server"),
+                s("SQLNCLI"),
+                s("SEATTLESales"),
+                null.clone(),
+                null.clone()
+            ],
+            vec![
+                s("S1_instance1"),
+                s(""),
+                s("MSOLEDBSQL"),
+                s("S1\\instance1"),
+                null.clone(),
+                null.clone()
+            ],
+            vec![
+                s("SEATTLE Payroll"),
+                s(""),
+                s("MSDASQL"),
+                s("LocalServer"),
+                null.clone(),
+                null.clone()
+            ],
+            vec![
+                s("ExcelSource"),
+                s("Jet 4.0"),
+                s("Microsoft.Jet.OLEDB.4.0"),
+                s("c:\\MyData\\DistExcl.xls"),
+                null,
+                s("Excel 5.0")
+            ],
         ]
     );
 }
@@ -944,6 +1007,35 @@ async fn four_part_calls_check_the_link_first() {
         "Server 'R1' is not configured for RPC."
     );
     assert_eq!(error_number(&mut sa, "EXEC ('select 1') AT R1").await, 7411);
+    // Msg 7411 ends the batch and rolls back an open transaction (simulator's probe of SQL
+    // Server 2025), also from inside dynamic SQL and for a four-part SELECT.
+    for failing in [
+        "EXEC R1.master.dbo.sp_GetServerName",
+        "EXEC ('select 1') AT R1",
+        "EXEC sp_executesql N'EXEC R1.master.dbo.sp_GetServerName'",
+    ] {
+        let reply = run(&mut sa, &format!("BEGIN TRAN; {failing}; SELECT 1")).await;
+        assert_eq!(reply.error_numbers(), vec![7411], "{failing}");
+        assert!(reply.results().is_empty(), "{failing}: the batch ended");
+        assert!(
+            reply.0.iter().any(|item| matches!(
+                item,
+                ReplyItem::EnvChange(EnvChange::RollbackTransaction(_))
+            )),
+            "{failing}: the transaction rolled back"
+        );
+        let trancount = run(&mut sa, "SELECT @@TRANCOUNT").await.scalar();
+        assert_eq!(trancount, SqlValue::Int(0), "{failing}");
+    }
+    run(&mut sa, "EXEC sp_serveroption R1, 'data access', 'false'")
+        .await
+        .no_errors();
+    let reply = run(&mut sa, "BEGIN TRAN; SELECT * FROM R1.db.dbo.t; SELECT 1").await;
+    assert_eq!(reply.error_numbers(), vec![7411]);
+    assert_eq!(
+        run(&mut sa, "SELECT @@TRANCOUNT").await.scalar(),
+        SqlValue::Int(0)
+    );
     run(
         &mut sa,
         "EXEC sp_serveroption R1, 'rpc out', 'true'; EXEC sp_droplinkedsrvlogin R1, NULL",

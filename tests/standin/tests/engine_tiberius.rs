@@ -38,10 +38,20 @@ fn pair(encrypt_b: EncryptMode, encrypt_a: EncryptMode) -> (StandIn, StandIn) {
     (b, a)
 }
 
-async fn client(
-    server: &StandIn,
-    mode: EncryptMode,
-) -> Client<tokio_util::compat::Compat<TcpStream>> {
+type TiberiusClient = Client<tokio_util::compat::Compat<TcpStream>>;
+
+/// The rows of the first result set of `sql`.
+async fn first_result(client: &mut TiberiusClient, sql: &str) -> Vec<tiberius::Row> {
+    client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap()
+}
+
+async fn client(server: &StandIn, mode: EncryptMode) -> TiberiusClient {
     let mut config = Config::new();
     config.host("127.0.0.1");
     config.port(server.addr().port());
@@ -77,36 +87,16 @@ async fn four_part_call_returns_the_remote_name_in_every_mode() {
             )
             .await
             .unwrap();
-        let rows = client
-            .query("EXEC [B].master.dbo.sp_GetServerName", &[])
-            .await
-            .unwrap()
-            .into_first_result()
-            .await
-            .unwrap();
+        let rows = first_result(&mut client, "EXEC [B].master.dbo.sp_GetServerName").await;
         assert_eq!(rows[0].get::<&str, _>(0), Some("B"), "mode {mode:?}");
         // The BizTalk pattern: the DB-side procedure with an OUTPUT parameter, through the link.
-        let rows = client
-            .query(
-                "DECLARE @name sysname = N''; EXEC [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @ServerName = @name OUTPUT; SELECT @name",
-                &[],
-            )
-            .await
-            .unwrap()
-            .into_first_result()
-            .await
-            .unwrap();
+        let rows = first_result(&mut client, "DECLARE @name sysname = N''; EXEC [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @ServerName = @name OUTPUT; SELECT @name").await;
         assert_eq!(rows[0].get::<&str, _>(0), Some("B"), "mode {mode:?}");
-        let rows = client
-            .query(
-                "SELECT ServerName, DatabaseName FROM BizTalkMgmtDb.dbo.admv_BackupDatabases",
-                &[],
-            )
-            .await
-            .unwrap()
-            .into_first_result()
-            .await
-            .unwrap();
+        let rows = first_result(
+            &mut client,
+            "SELECT ServerName, DatabaseName FROM BizTalkMgmtDb.dbo.admv_BackupDatabases",
+        )
+        .await;
         let backup_list: Vec<(Option<&str>, Option<&str>)> =
             rows.iter().map(|row| (row.get(0), row.get(1))).collect();
         assert_eq!(

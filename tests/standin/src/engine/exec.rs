@@ -244,7 +244,17 @@ impl Session {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             for statement in statements {
-                let outcome = self.run_statement(statement, frame, level, out).await;
+                let before = out.len();
+                let mut outcome = self.run_statement(statement, frame, level, out).await;
+                let link_refused = out[before..].iter().any(
+                    |item| matches!(item, ReplyItem::Message(msg) if self.ends_batch_and_transaction(msg)),
+                );
+                if link_refused {
+                    outcome.abort = true;
+                    if self.trancount > 0 {
+                        self.rollback_transaction(out);
+                    }
+                }
                 let mut status = done_status::MORE;
                 if outcome.error {
                     status |= done_status::ERROR;
@@ -366,10 +376,7 @@ impl Session {
                         out.push(ReplyItem::Message(self.msg(3903, &[], "", line)));
                         outcome.error = true;
                     } else {
-                        self.trancount = 0;
-                        out.push(ReplyItem::EnvChange(EnvChange::RollbackTransaction(
-                            self.transaction,
-                        )));
+                        self.rollback_transaction(out);
                     }
                     outcome
                 }
@@ -459,6 +466,14 @@ impl Session {
             .next_transaction
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         out.push(ReplyItem::EnvChange(EnvChange::BeginTransaction(
+            self.transaction,
+        )));
+    }
+
+    /// Ends the open transaction, whatever its nesting level.
+    fn rollback_transaction(&mut self, out: &mut Vec<ReplyItem>) {
+        self.trancount = 0;
+        out.push(ReplyItem::EnvChange(EnvChange::RollbackTransaction(
             self.transaction,
         )));
     }

@@ -56,6 +56,13 @@ struct Link {
 }
 
 impl Session {
+    /// This instance's Msg 7411 (a link not configured for RPC or DATA ACCESS) ends the batch and
+    /// rolls back an open transaction (the simulator's probe of SQL Server 2025); errors relayed
+    /// from a peer do not.
+    pub(super) fn ends_batch_and_transaction(&self, msg: &ServerMessage) -> bool {
+        msg.number == 7411 && msg.server == self.instance.server_name()
+    }
+
     /// The server part of a four-part name unless it names this instance (which runs locally).
     pub(super) fn remote_server<'a>(&self, name: &'a ObjectName) -> Option<&'a str> {
         name.server().filter(|server| {

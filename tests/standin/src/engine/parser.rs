@@ -542,10 +542,20 @@ impl Parser {
 
     fn exec_call(&mut self, status_var: Option<String>) -> PResult<ExecStmt> {
         let name = self.object_name()?;
-        let mut args = Vec::new();
+        let mut args: Vec<ExecArg> = Vec::new();
         if self.starts_argument() {
             loop {
-                args.push(self.exec_arg()?);
+                let line = self.peek().line;
+                let arg = self.exec_arg()?;
+                // SQL Server refuses this while compiling the batch, so nothing runs.
+                if arg.name.is_none() && args.iter().any(|a| a.name.is_some()) {
+                    return Err(ParseError {
+                        number: 119,
+                        arg: (args.len() + 1).to_string(),
+                        line,
+                    });
+                }
+                args.push(arg);
                 if !self.eat_sym(",") {
                     break;
                 }
