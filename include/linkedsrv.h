@@ -488,10 +488,11 @@ const char *lsv_error_sql_procedure(const struct lsv_error *err);
  * `status` is the status code's name in lower case without the `LSV_ERR_` prefix
  * ("invalid_argument", "not_found", ...). `sql_number` .. `line` describe the same error as the
  * lsv_error_sql_* accessors (0 and "" when the failure did not come from the server);
- * `server_messages` lists the server messages of the failed call, in arrival order, that the
- * driver passes on: with this build (tiberius 0.13) only the first error; later errors and
- * informational messages of the same call are not available. New members may be added in
- * later minor versions.
+ * `server_messages` lists every ERROR and INFO message the server sent in answer to the
+ * failed request, in arrival order. The first error has every field; the driver (tiberius
+ * 0.13) passes on only the number and text of later errors and only the text of INFO
+ * messages, so there the other fields are 0 or "" (an INFO message has number 0 and
+ * severity 0). New members may be added in later minor versions.
  * Borrowed: valid until lsv_error_free(err). "" for a NULL `err`.
  *
  * # Safety

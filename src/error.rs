@@ -1,13 +1,12 @@
 //! Errors of the library: a [`Status`] that the C ABI returns unchanged, a message, and the
 //! server messages the failed call received.
 //!
-//! Limitation of the driver (tiberius 0.13): a response's token stream keeps only the **first**
-//! ERROR token and throws INFO tokens away (`src/tds/stream/token.rs`). So
-//! [`Error::server_messages`] holds at most one message, complete in every field the server sent
-//! (number, severity, state, procedure, line, server, text); later errors and informational
-//! messages of the same call are not available through the driver and are not invented here.
-//! (tiberius does log them as `tracing` events, but those carry only the number and text, or
-//! just the text for INFO, so records built from them would be incomplete.)
+//! [`Error::server_messages`] lists every ERROR and INFO message the server sent in answer to
+//! the failed request, in arrival order. tiberius 0.13 passes on only the first ERROR token
+//! whole; the others are taken from the `tracing` events it emits while decoding them (see
+//! `exec::messages`), which carry less: a later ERROR has its number and text, an INFO only its
+//! text (number 0, severity 0: its real number and severity are unknown); the fields an event
+//! lacks are 0 or empty.
 
 use serde::Serialize;
 
@@ -75,8 +74,8 @@ pub struct ServerMessage {
 pub struct Error {
     pub status: Status,
     pub message: String,
-    /// The server messages of the failed call that the driver exposes (see the module docs:
-    /// with tiberius 0.13 at most the first ERROR token).
+    /// The server messages of the failed request in arrival order (see the module docs for the
+    /// fields known of messages after the first error).
     pub server_messages: Vec<ServerMessage>,
 }
 
@@ -117,9 +116,12 @@ impl Error {
         }
     }
 
-    /// The number of the first server error, if the server raised one.
+    /// The number of the first server error (severity 11 and above), if the server raised one.
     pub fn sql_number(&self) -> Option<i32> {
-        self.server_messages.first().map(|m| m.number)
+        self.server_messages
+            .iter()
+            .find(|m| m.severity > 10)
+            .map(|m| m.number)
     }
 
     /// Same error with more context in front of the message.

@@ -20,6 +20,8 @@ use crate::error::{Error, ServerMessage, Status};
 use crate::plan::{NewLinkedServer, Step};
 use crate::spec::{LinkedServer, LoginMapping, RemoteCredentials};
 
+mod messages;
+
 pub(crate) type TdsClient = tiberius::Client<Compat<TcpStream>>;
 
 /// Where the system procedures live; the documented examples call them in `master`.
@@ -208,8 +210,16 @@ pub(crate) async fn connect(settings: &ConnectionSettings) -> Result<TdsClient, 
 }
 
 /// Sends one procedure call and reads its whole answer; Ok only for RETURN 0 (or none) and no
-/// error.
+/// error. A failure carries every server message of the answer.
 async fn call(client: &mut TdsClient, procedure: &str, command: Command<'_>) -> Result<(), Error> {
+    messages::collect(send_call(client, procedure, command)).await
+}
+
+async fn send_call(
+    client: &mut TdsClient,
+    procedure: &str,
+    command: Command<'_>,
+) -> Result<(), Error> {
     let mut stream = command
         .exec(client)
         .await
@@ -372,8 +382,16 @@ pub(crate) const LIST_SERVERS_SQL: &str = servers_query!("");
 /// One linked server, compared by the server under its collation.
 pub(crate) const GET_SERVER_SQL: &str = servers_query!(" AND s.name = @P1");
 
-/// Reads one server (`Some(name)`) or all of them, in one query.
+/// Reads one server (`Some(name)`) or all of them, in one query; a failure carries every
+/// server message of the answer.
 pub(crate) async fn read_servers(
+    client: &mut TdsClient,
+    name: Option<&str>,
+) -> Result<Vec<LinkedServer>, Error> {
+    messages::collect(query_servers(client, name)).await
+}
+
+async fn query_servers(
     client: &mut TdsClient,
     name: Option<&str>,
 ) -> Result<Vec<LinkedServer>, Error> {

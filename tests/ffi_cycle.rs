@@ -366,3 +366,52 @@ fn calls_from_async_tasks_and_spawn_blocking_work_instead_of_panicking() {
     assert_eq!(from_task, serde_json::json!([]));
     assert_eq!(from_blocking, serde_json::json!([]));
 }
+
+#[test]
+fn testing_an_unreachable_link_reports_the_info_and_the_error_in_the_json() {
+    let session = connect();
+    create_sql_server_link(session.client, c"NOWHERE").expect("create");
+
+    let failure = failure(LSV_ERR_SQL, |e| unsafe {
+        lsv_test(session.client, c"NOWHERE".as_ptr(), e)
+    });
+
+    assert_eq!(failure.sql_number, 7303);
+    assert_eq!(failure.json["sql_number"], 7303);
+    assert_eq!(failure.json["severity"], 16);
+    let messages = failure.json["server_messages"]
+        .as_array()
+        .expect("server_messages is an array");
+    let summary: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            (
+                m["number"].as_i64(),
+                m["severity"].as_i64(),
+                m["message"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                Some(0),
+                Some(0),
+                Some(
+                    "OLE DB provider \"MSOLEDBSQL\" for linked server \"NOWHERE\" returned \
+                     message \"Login timeout expired\"."
+                )
+            ),
+            (
+                Some(7303),
+                Some(16),
+                Some(
+                    "Cannot initialize the data source object of OLE DB provider \
+                     \"MSOLEDBSQL\" for linked server \"NOWHERE\"."
+                )
+            ),
+        ],
+        "{failure:?}"
+    );
+}

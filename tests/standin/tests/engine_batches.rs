@@ -3,10 +3,10 @@
 mod engine_support;
 
 use engine_support::*;
-use tds_standin::engine::Instance;
+use tds_standin::engine::{Instance, Session};
 use tds_standin::types::{
     done_status, Done, DoneKind, EnvChange, ProcRef, ReplyItem, Request, RpcCall, RpcParam,
-    SqlType, SqlValue,
+    ServerMessage, SqlType, SqlValue,
 };
 
 fn dones(reply: &Reply) -> Vec<Done> {
@@ -32,30 +32,76 @@ fn nvarchar(name: &str, value: &str) -> RpcParam {
     }
 }
 
+/// Number, class, state, text, server, procedure and line of each refusal message, in order.
+fn refusal(
+    refused: Result<Session, Vec<ServerMessage>>,
+) -> Vec<(i32, u8, u8, String, String, String, i32)> {
+    let Err(messages) = refused else {
+        panic!("the login was accepted")
+    };
+    messages
+        .into_iter()
+        .map(|m| {
+            (
+                m.number,
+                m.class,
+                m.state,
+                m.text,
+                m.server,
+                m.procedure,
+                m.line,
+            )
+        })
+        .collect()
+}
+
+fn login_failed(user: &str) -> (i32, u8, u8, String, String, String, i32) {
+    (
+        18456,
+        14,
+        1,
+        format!("Login failed for user '{user}'."),
+        "LOCALSRV".into(),
+        String::new(),
+        1,
+    )
+}
+
 #[tokio::test]
 async fn login_checks_the_password_and_the_database() {
     let instance = instance();
-    let err = instance.login("SA", "wrong", None).err().expect("refused");
     assert_eq!(
-        (err.number, err.class, err.state, err.text.as_str()),
-        (18456, 14, 1, "Login failed for user 'SA'.")
+        refusal(instance.login("SA", "wrong", None)),
+        vec![login_failed("SA")]
     );
-    assert_eq!(err.server, "LOCALSRV");
     assert_eq!(
-        instance.login("nobody", "pw", None).err().unwrap().text,
-        "Login failed for user 'nobody'."
+        refusal(instance.login("nobody", "pw", None)),
+        vec![login_failed("nobody")]
     );
     let session = instance
         .login("Sa", SA_PASSWORD, None)
         .expect("login names compare case-insensitively");
     assert_eq!(session.database(), "master");
+    // As SQL Server: 4060 (class 11) names the database, then 18456 with the login as sent.
     assert_eq!(
-        instance
-            .login("sa", SA_PASSWORD, Some("nosuch"))
-            .err()
-            .unwrap()
-            .number,
-        4060
+        refusal(instance.login("Sa", SA_PASSWORD, Some("nosuch"))),
+        vec![
+            (
+                4060,
+                11,
+                1,
+                "Cannot open database \"nosuch\" requested by the login. The login failed.".into(),
+                "LOCALSRV".into(),
+                String::new(),
+                1,
+            ),
+            login_failed("Sa"),
+        ]
+    );
+    // The password is checked first: a wrong one never reveals whether the database exists.
+    assert_eq!(
+        refusal(instance.login("sa", "wrong", Some("nosuch"))),
+        vec![login_failed("sa")]
     );
     assert_eq!(
         instance

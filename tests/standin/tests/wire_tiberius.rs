@@ -38,11 +38,27 @@ async fn server_name(client: &mut Client<Compat<TcpStream>>) -> Option<String> {
     let rows = client
         .simple_query("SELECT @@SERVERNAME")
         .await
-        .ok()?
+        .expect("the batch is accepted")
         .into_first_result()
         .await
-        .ok()?;
-    rows.first()?.get::<&str, _>(0).map(str::to_string)
+        .expect("the batch answers");
+    assert_eq!(rows.len(), 1);
+    rows[0].get::<&str, _>(0).map(str::to_string)
+}
+
+/// A server ERROR as tiberius reports it: number, state, class, text, server, line.
+fn server_error(error: &tiberius::error::Error) -> (u32, u8, u8, &str, &str, u32) {
+    match error {
+        tiberius::error::Error::Server(token) => (
+            token.code(),
+            token.state(),
+            token.class(),
+            token.message(),
+            token.server(),
+            token.line(),
+        ),
+        other => panic!("expected the server's ERROR token, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -76,7 +92,24 @@ async fn certificate_from_another_instance_is_rejected() {
         EncryptionLevel::Required,
         SA_PASSWORD,
     );
-    assert!(connect(config, &standin).await.is_err());
+    let error = connect(config, &standin)
+        .await
+        .expect_err("the certificate is not trusted");
+    // native-tls (OpenSSL) refuses the handshake; the text names the failed verification.
+    match &error {
+        tiberius::error::Error::Tls(text) => {
+            assert!(text.contains("certificate verify failed"), "{text}")
+        }
+        other => panic!("expected a TLS verification error, got {other:?}"),
+    }
+    // The stand-in is unharmed: a client trusting the right certificate gets in.
+    let mut client = connect(
+        client_config(&standin, EncryptionLevel::Required, SA_PASSWORD),
+        &standin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(server_name(&mut client).await.as_deref(), Some(SERVER_NAME));
 }
 
 #[tokio::test]
@@ -109,7 +142,37 @@ async fn wrong_password_is_login_failed_18456() {
     .await
     .expect_err("login must fail");
     // ENGINE: the 18456 message comes from Instance::login.
-    assert_eq!(error.code(), Some(18456), "{error}");
+    assert_eq!(
+        server_error(&error),
+        (18456, 1, 14, "Login failed for user 'sa'.", SERVER_NAME, 1)
+    );
+}
+
+#[tokio::test]
+async fn unknown_login_database_is_4060() {
+    let standin = spawn(InstanceConfig::new(SERVER_NAME)).unwrap();
+    let mut config = client_config(&standin, EncryptionLevel::Required, SA_PASSWORD);
+    config.database("NoSuchDb");
+    let error = connect(config, &standin)
+        .await
+        .expect_err("the database does not exist");
+    // ENGINE: SQL Server sends 4060 then 18456 and closes; tiberius reports the first ERROR.
+    assert_eq!(
+        server_error(&error),
+        (
+            4060,
+            1,
+            11,
+            "Cannot open database \"NoSuchDb\" requested by the login. The login failed.",
+            SERVER_NAME,
+            1
+        )
+    );
+    // The same login into an existing database (named in another case) works.
+    let mut config = client_config(&standin, EncryptionLevel::Required, SA_PASSWORD);
+    config.database("MASTER");
+    let mut client = connect(config, &standin).await.unwrap();
+    assert_eq!(server_name(&mut client).await.as_deref(), Some(SERVER_NAME));
 }
 
 #[test]
@@ -123,5 +186,6 @@ fn dropping_the_stand_in_stops_it_and_removes_its_temp_certificate() {
     assert_eq!(std::fs::read_to_string(&cert).unwrap(), standin.cert_pem());
     drop(standin);
     assert!(!cert.exists());
-    assert!(std::net::TcpStream::connect(addr).is_err());
+    let refused = std::net::TcpStream::connect(addr).expect_err("nothing listens any more");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
 }

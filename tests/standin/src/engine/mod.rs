@@ -4,8 +4,8 @@
 //! CONTRACT (used by `wire`; keep these signatures):
 //! - `Instance::new(config) -> Result<Arc<Instance>, String>`
 //! - `Instance::server_name(&self) -> &str`
-//! - `Instance::login(self: &Arc<Self>, user, password, database: Option<&str>) -> Result<Session, ServerMessage>`
-//!   (Err = the 18456 message the wire layer sends before closing)
+//! - `Instance::login(self: &Arc<Self>, user, password, database: Option<&str>) -> Result<Session, Vec<ServerMessage>>`
+//!   (Err = the messages the wire layer sends, in order, before closing; the last is 18456)
 //! - `Session::database(&self) -> &str` (for the login ENVCHANGE)
 //! - `Session::execute(&mut self, Request) -> Reply` (async; honours the FaultPlan)
 //! - `Session::attention(&mut self)` (client sent ATTENTION; engine abandons the current request)
@@ -97,30 +97,33 @@ impl Instance {
         &self.config.server_name
     }
 
+    /// Err: what SQL Server sends before closing the connection, in order: 18456 alone for a
+    /// bad login or password; 4060 then 18456 for a database that cannot be opened.
     pub fn login(
         self: &Arc<Self>,
         user: &str,
         password: &str,
         database: Option<&str>,
-    ) -> Result<Session, ServerMessage> {
+    ) -> Result<Session, Vec<ServerMessage>> {
         let login_failed = || self.stamp(messages::message(18456, &[user]));
         let (name, principal_id, role) = {
             let catalog = self.lock_catalog();
-            let login = catalog.find_login(user).ok_or_else(login_failed)?;
+            let login = catalog
+                .find_login(user)
+                .ok_or_else(|| vec![login_failed()])?;
             let matches = login
                 .password
                 .as_ref()
                 .is_some_and(|p| p.expose() == password);
             if !matches {
-                return Err(login_failed());
+                return Err(vec![login_failed()]);
             }
             (login.name.clone(), login.principal_id, login.role)
         };
         let database = match database.filter(|d| !d.is_empty()) {
             Some(requested) => self.database_name(requested).ok_or_else(|| {
-                let mut msg = messages::message(4060, &[requested]);
-                msg.line = 0;
-                self.stamp(msg)
+                let cannot_open = self.stamp(messages::message(4060, &[requested]));
+                vec![cannot_open, login_failed()]
             })?,
             None => "master".to_string(),
         };

@@ -28,12 +28,14 @@ use crate::types::{done_status, AfterReply, Done, DoneKind, Reply, Request, Serv
 pub trait Backend: Send + Sync + 'static {
     type Session: BackendSession;
     fn server_name(&self) -> &str;
+    /// Err: the messages to send, in order, before closing (SQL Server sends 4060 then 18456
+    /// for a database it cannot open).
     fn login(
         &self,
         user: &str,
         password: &str,
         database: Option<&str>,
-    ) -> Result<Self::Session, ServerMessage>;
+    ) -> Result<Self::Session, Vec<ServerMessage>>;
 }
 
 pub trait BackendSession: Send + 'static {
@@ -52,7 +54,7 @@ impl Backend for Arc<Instance> {
         user: &str,
         password: &str,
         database: Option<&str>,
-    ) -> Result<Session, ServerMessage> {
+    ) -> Result<Session, Vec<ServerMessage>> {
         Instance::login(self, user, password, database)
     }
 }

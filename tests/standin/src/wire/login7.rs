@@ -173,10 +173,13 @@ pub fn success_response(login: &Login7, database: &str, server_name: &str) -> Ve
     out
 }
 
-/// A refused login: the engine's message (18456) and DONE with DONE_ERROR; the caller closes.
-pub fn failure_response(message: &ServerMessage) -> Vec<u8> {
+/// A refused login: every message the engine gave, in order (18456 last), then DONE with
+/// DONE_ERROR; the caller closes.
+pub fn failure_response(messages: &[ServerMessage]) -> Vec<u8> {
     let mut out = Vec::new();
-    tokens::message(&mut out, message);
+    for message in messages {
+        tokens::message(&mut out, message);
+    }
     tokens::done(
         &mut out,
         &Done {
@@ -222,10 +225,18 @@ mod tests {
 
     #[test]
     fn truncated_or_out_of_range_fields_are_errors() {
-        assert!(parse(&SPEC_LOGIN7[..60]).is_err());
+        assert_eq!(
+            parse(&SPEC_LOGIN7[..60]),
+            Err(Truncated("LOGIN7 declares 136 bytes but 60 arrived".into()))
+        );
         let mut broken = SPEC_LOGIN7;
         broken[42] = 0x40; // cchUserName far beyond the message
-        assert!(parse(&broken).is_err());
+        assert_eq!(
+            parse(&broken),
+            Err(Truncated(
+                "LOGIN7 UserName points outside the message".into()
+            ))
+        );
     }
 
     #[test]

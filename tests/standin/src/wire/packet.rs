@@ -226,6 +226,14 @@ mod tests {
     async fn rejects_a_length_shorter_than_the_header() {
         let wire = [0x01u8, 0x01, 0x00, 0x04, 0, 0, 1, 0];
         let mut io = &wire[..];
-        assert!(MessageReader::new().next_message(&mut io).await.is_err());
+        let error = MessageReader::new()
+            .next_message(&mut io)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            error.to_string(),
+            "packet length 4 is shorter than its header"
+        );
     }
 }

@@ -146,9 +146,20 @@ mod tests {
     #[test]
     fn rejects_offsets_outside_the_message() {
         let mut broken = SPEC_PRELOGIN;
-        broken[8] = 0x7F; // ENCRYPTION offset
-        assert!(parse(&broken).is_err());
-        assert!(parse(&SPEC_PRELOGIN[..12]).is_err());
+        broken[8] = 0x7F; // ENCRYPTION length
+        assert_eq!(
+            parse(&broken),
+            Err("PRELOGIN option 0x01 points outside the message".to_string())
+        );
+        // The VERSION entry's data lies past the cut.
+        assert_eq!(
+            parse(&SPEC_PRELOGIN[..12]),
+            Err("PRELOGIN option 0x00 points outside the message".to_string())
+        );
+        assert_eq!(
+            parse(&SPEC_PRELOGIN[..3]),
+            Err("PRELOGIN option entry is truncated".to_string())
+        );
     }
 
     #[test]

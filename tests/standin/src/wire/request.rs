@@ -26,11 +26,16 @@ impl DecodeError {
     /// parameter type, Msg 4002 for a malformed stream).
     pub fn to_message(&self, server: &str) -> ServerMessage {
         let (number, text) = match self {
-            DecodeError::UnknownType { .. } => (
+            DecodeError::UnknownType {
+                ordinal,
+                name,
+                type_id,
+            } => (
                 8009,
                 format!(
                     "The incoming tabular data stream (TDS) remote procedure call (RPC) protocol \
-                     stream is incorrect. {self}."
+                     stream is incorrect. Parameter {ordinal} (\"{name}\"): Data type \
+                     0x{type_id:02X} is unknown."
                 ),
             ),
             DecodeError::Truncated(_) => (
@@ -500,18 +505,62 @@ mod tests {
         let mut body = vec![0xFF, 0xFF, 10, 0, 0, 0];
         body.extend([0, 0, 0x24, 16]); // GUID: not supported
         let error = rpc(&with_headers(&body)).unwrap_err();
-        assert!(matches!(
+        assert_eq!(
             error,
             DecodeError::UnknownType {
-                type_id: 0x24,
                 ordinal: 1,
-                ..
+                name: String::new(),
+                type_id: 0x24,
             }
-        ));
-        assert_eq!(error.to_message("S").number, 8009);
+        );
+        // Msg 8009 with the catalogue's template "... Parameter %d (\"%.*ls\"): Data type
+        // 0x%02X is unknown.", class 16, state 1, no line.
+        assert_eq!(
+            error.to_message("S"),
+            ServerMessage {
+                number: 8009,
+                state: 1,
+                class: 16,
+                text:
+                    "The incoming tabular data stream (TDS) remote procedure call (RPC) protocol \
+                       stream is incorrect. Parameter 1 (\"\"): Data type 0x24 is unknown."
+                        .into(),
+                server: "S".into(),
+                procedure: String::new(),
+                line: 0,
+            }
+        );
+        // An NVARCHAR parameter whose TYPE_INFO stops after the first length byte.
         let cut = with_headers(&[0xFF, 0xFF, 10, 0, 0, 0, 0, 0, 0xE7, 0x40]);
-        assert_eq!(rpc(&cut).unwrap_err().to_message("S").number, 4002);
-        assert!(sql_batch(&[0x30, 0, 0, 0]).is_err());
+        let error = rpc(&cut).unwrap_err();
+        assert_eq!(
+            error,
+            DecodeError::Truncated(Truncated(
+                "the stream ended inside the NVARCHAR max length (2 bytes needed, 1 left)".into()
+            ))
+        );
+        let message = error.to_message("S");
+        assert_eq!(
+            (
+                message.number,
+                message.class,
+                message.state,
+                message.text.as_str()
+            ),
+            (
+                4002,
+                16,
+                1,
+                "The incoming tabular data stream (TDS) protocol stream is incorrect. \
+                 The stream ended unexpectedly."
+            )
+        );
+        assert_eq!(
+            sql_batch(&[0x30, 0, 0, 0]),
+            Err(DecodeError::Truncated(Truncated(
+                "the stream ended inside ALL_HEADERS (44 bytes needed, 0 left)".into()
+            )))
+        );
     }
 
     #[test]
@@ -522,6 +571,23 @@ mod tests {
             Request::Batch("BEGIN TRANSACTION".into())
         );
         let promote = with_headers(&[0x06, 0]);
-        assert!(transaction_manager(&promote).is_err());
+        let error = transaction_manager(&promote).unwrap_err();
+        assert_eq!(error, DecodeError::UnsupportedTransactionRequest(6));
+        let message = error.to_message("S");
+        assert_eq!(
+            (
+                message.number,
+                message.class,
+                message.state,
+                message.text.as_str()
+            ),
+            (
+                8522,
+                16,
+                1,
+                "Distributed transaction aborted: transaction manager request type 6 is not \
+                 supported."
+            )
+        );
     }
 }

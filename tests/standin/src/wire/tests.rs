@@ -13,8 +13,9 @@ use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::connection::{Backend, BackendSession, Listener};
-use super::cursor::string_to_utf16;
+use super::cursor::{string_to_utf16, Cursor};
 use super::packet::{self, packet_type, MessageReader};
+use super::prelogin::{ENCRYPT_NOT_SUP, ENCRYPT_ON, ENCRYPT_REQ};
 use super::server::spawn_listener;
 use super::tls::ServerIdentity;
 use crate::config::EncryptMode;
@@ -22,6 +23,8 @@ use crate::types::*;
 
 const SERVER: &str = "WIRETEST";
 const PASSWORD: &str = "Pa:ss wörd;1";
+/// The one database the scripted backend cannot open at login.
+const MISSING_DATABASE: &str = "NoSuchDb";
 
 struct Scripted {
     attentions: Arc<AtomicUsize>,
@@ -42,19 +45,26 @@ impl Backend for Scripted {
         user: &str,
         password: &str,
         database: Option<&str>,
-    ) -> Result<ScriptedSession, ServerMessage> {
-        if user == "sa" && password == PASSWORD {
-            Ok(ScriptedSession {
-                database: database.unwrap_or("master").to_string(),
-                attentions: self.attentions.clone(),
-            })
-        } else {
-            Err(message(
-                18456,
-                14,
-                &format!("Login failed for user '{user}'."),
-            ))
+    ) -> Result<ScriptedSession, Vec<ServerMessage>> {
+        let login_failed = message(18456, 14, &format!("Login failed for user '{user}'."));
+        if user != "sa" || password != PASSWORD {
+            return Err(vec![login_failed]);
         }
+        if database == Some(MISSING_DATABASE) {
+            let cannot_open = message(
+                4060,
+                11,
+                &format!(
+                    "Cannot open database \"{MISSING_DATABASE}\" requested by the login. \
+                     The login failed."
+                ),
+            );
+            return Err(vec![cannot_open, login_failed]);
+        }
+        Ok(ScriptedSession {
+            database: database.unwrap_or("master").to_string(),
+            attentions: self.attentions.clone(),
+        })
     }
 }
 
@@ -256,20 +266,59 @@ fn start(encrypt: EncryptMode) -> Running {
     }
 }
 
-async fn tiberius_client(
-    server: &Running,
-    level: EncryptionLevel,
-    password: &str,
-) -> tiberius::Result<Client<Compat<TcpStream>>> {
+fn tiberius_config(server: &Running, level: EncryptionLevel, password: &str) -> Config {
     let mut config = Config::new();
     config.host("127.0.0.1");
     config.port(server.addr.port());
     config.authentication(AuthMethod::sql_server("sa", password));
     config.encryption(level);
     config.trust_cert_ca(server.cert_path.display().to_string());
+    config
+}
+
+async fn connect(server: &Running, config: Config) -> tiberius::Result<Client<Compat<TcpStream>>> {
     let tcp = TcpStream::connect(server.addr).await?;
     tcp.set_nodelay(true)?;
     Client::connect(config, tcp.compat_write()).await
+}
+
+async fn tiberius_client(
+    server: &Running,
+    level: EncryptionLevel,
+    password: &str,
+) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    connect(server, tiberius_config(server, level, password)).await
+}
+
+/// A server ERROR as tiberius reports it: number, state, class, text, server, line.
+fn server_error(error: &tiberius::error::Error) -> (u32, u8, u8, &str, &str, u32) {
+    match error {
+        tiberius::error::Error::Server(token) => (
+            token.code(),
+            token.state(),
+            token.class(),
+            token.message(),
+            token.server(),
+            token.line(),
+        ),
+        other => panic!("expected the server's ERROR token, got {other:?}"),
+    }
+}
+
+/// The database the session is in, proving the connection still answers.
+async fn current_database(client: &mut Client<Compat<TcpStream>>) -> String {
+    let rows = client
+        .simple_query("SELECT db")
+        .await
+        .expect("the connection still accepts requests")
+        .into_first_result()
+        .await
+        .expect("the connection still answers");
+    assert_eq!(rows.len(), 1);
+    rows[0]
+        .get::<&str, _>(0)
+        .expect("a database name")
+        .to_string()
 }
 
 /// tiberius reports a server error either when sending or when reading the results.
@@ -342,24 +391,39 @@ async fn tiberius_in_every_encryption_mode() {
 
 #[tokio::test]
 async fn refused_encryption_ends_the_connection() {
+    // Server without TLS, client requiring it: tiberius refuses on the PRELOGIN answer.
     let server = start(EncryptMode::Off);
-    assert!(
-        tiberius_client(&server, EncryptionLevel::Required, PASSWORD)
-            .await
-            .is_err()
+    let error = tiberius_client(&server, EncryptionLevel::Required, PASSWORD)
+        .await
+        .expect_err("no TLS to offer");
+    assert_eq!(
+        error,
+        tiberius::error::Error::Protocol(
+            "Server does not allow the requested encryption level.".into()
+        )
     );
+    // Server requiring TLS, client without it: the server answers REQ and closes, so the
+    // TLS handshake tiberius then tries finds the connection gone.
     let server = start(EncryptMode::On);
-    assert!(
-        tiberius_client(&server, EncryptionLevel::NotSupported, PASSWORD)
-            .await
-            .is_err()
-    );
-    // A TDS 8.0 server talks to nobody in plaintext.
+    let error = tiberius_client(&server, EncryptionLevel::NotSupported, PASSWORD)
+        .await
+        .expect_err("TLS is required");
+    assert_eq!(error, tiberius::error::Error::Tls("unexpected EOF".into()));
+    // A TDS 8.0 server talks to nobody in plaintext: it drops the socket with the unread
+    // PRELOGIN still queued, which the kernel turns into a reset.
     let server = start(EncryptMode::Strict);
+    let error = tiberius_client(&server, EncryptionLevel::NotSupported, PASSWORD)
+        .await
+        .expect_err("strict needs TLS first");
     assert!(
-        tiberius_client(&server, EncryptionLevel::NotSupported, PASSWORD)
-            .await
-            .is_err()
+        matches!(
+            error,
+            tiberius::error::Error::Io {
+                kind: tiberius::error::IoErrorKind::ConnectionReset,
+                ..
+            }
+        ),
+        "{error:?}"
     );
 }
 
@@ -368,9 +432,33 @@ async fn wrong_password_gets_18456() {
     let server = start(EncryptMode::On);
     let error = tiberius_client(&server, EncryptionLevel::Required, "wrong")
         .await
-        .err()
-        .unwrap();
-    assert_eq!(error.code(), Some(18456), "{error}");
+        .expect_err("wrong password");
+    assert_eq!(
+        server_error(&error),
+        (18456, 1, 14, "Login failed for user 'sa'.", SERVER, 1)
+    );
+}
+
+#[tokio::test]
+async fn unknown_login_database_reports_4060_first() {
+    let server = start(EncryptMode::On);
+    let mut config = tiberius_config(&server, EncryptionLevel::Required, PASSWORD);
+    config.database(MISSING_DATABASE);
+    let error = connect(&server, config)
+        .await
+        .expect_err("the database cannot be opened");
+    // tiberius keeps the first ERROR of the login response; 18456 follows it on the wire.
+    assert_eq!(
+        server_error(&error),
+        (
+            4060,
+            1,
+            11,
+            "Cannot open database \"NoSuchDb\" requested by the login. The login failed.",
+            SERVER,
+            1
+        )
+    );
 }
 
 #[tokio::test]
@@ -380,16 +468,17 @@ async fn errors_and_login_database() {
         .await
         .unwrap();
     let error = first_error(client.simple_query("RAISERROR").await).await;
-    assert_eq!(error.code(), Some(15015));
-    // The connection stays usable after an error.
-    let rows = client
-        .simple_query("SELECT db")
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
-    assert_eq!(rows[0].get::<&str, _>(0), Some("master"));
+    assert_eq!(
+        server_error(&error),
+        (15015, 1, 16, "The server 'nope' does not exist.", SERVER, 1)
+    );
+    // The connection stays usable after an error; no database in LOGIN7 means master.
+    assert_eq!(current_database(&mut client).await, "master");
+    // The LOGIN7 database reaches the backend.
+    let mut config = tiberius_config(&server, EncryptionLevel::Required, PASSWORD);
+    config.database("BizTalkMgmtDb");
+    let mut client = connect(&server, config).await.unwrap();
+    assert_eq!(current_database(&mut client).await, "BizTalkMgmtDb");
 }
 
 #[tokio::test]
@@ -416,6 +505,7 @@ async fn rpc_parameters_are_decoded() {
             (text(0), text(1), text(2))
         })
         .collect();
+    assert_eq!(echoed.len(), 6);
     assert_eq!(echoed[0].0, "stmt");
     assert_eq!(echoed[0].2, "String(\"SELECT @P1, @P2, @P3, @P4\")");
     assert_eq!(echoed[1].0, "params");
@@ -439,16 +529,21 @@ async fn unknown_parameter_type_is_8009_and_the_connection_survives() {
     let mut client = tiberius_client(&server, EncryptionLevel::Required, PASSWORD)
         .await
         .unwrap();
-    let error = client.query("SELECT @P1", &[&1.5f64]).await.err().unwrap();
-    assert_eq!(error.code(), Some(8009), "{error}");
-    let rows = client
-        .simple_query("SELECT db")
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
+    // tiberius sends an f64 as FLTN (0x6D), the third parameter after stmt and params.
+    let error = first_error(client.query("SELECT @P1", &[&1.5f64]).await).await;
+    assert_eq!(
+        server_error(&error),
+        (
+            8009,
+            1,
+            16,
+            "The incoming tabular data stream (TDS) remote procedure call (RPC) protocol stream \
+             is incorrect. Parameter 3 (\"@P1\"): Data type 0x6D is unknown.",
+            SERVER,
+            0
+        )
+    );
+    assert_eq!(current_database(&mut client).await, "master");
 }
 
 #[tokio::test]
@@ -458,7 +553,18 @@ async fn unencodable_reply_is_an_error_not_a_crash() {
         .await
         .unwrap();
     let error = first_error(client.simple_query("BAD VALUE").await).await;
-    assert_eq!(error.code(), Some(50000));
+    assert_eq!(
+        server_error(&error),
+        (
+            50000,
+            1,
+            16,
+            "The stand-in could not encode its reply: cannot encode String(\"x\") as TinyInt.",
+            SERVER,
+            0
+        )
+    );
+    assert_eq!(current_database(&mut client).await, "master");
 }
 
 #[tokio::test]
@@ -467,25 +573,62 @@ async fn disconnect_after_reply() {
     let mut client = tiberius_client(&server, EncryptionLevel::NotSupported, PASSWORD)
         .await
         .unwrap();
-    // Whether tiberius reports the cut on this request or the next, the connection is gone.
-    if let Ok(stream) = client.simple_query("DROP").await {
-        let _ = stream.into_results().await;
-    }
-    assert!(client.simple_query("SELECT db").await.is_err());
+    // The reply (one INFO, no DONE) ends with the end of the stream, which tiberius takes
+    // as the end of the results; the next request then finds the connection closed.
+    let results = client
+        .simple_query("DROP")
+        .await
+        .expect("the reply arrives before the close")
+        .into_results()
+        .await
+        .expect("an INFO is not an error");
+    assert!(results.is_empty(), "{results:?}");
+    let error = client
+        .simple_query("SELECT db")
+        .await
+        .expect_err("the server has closed the connection");
+    // The request reaches a socket the server closed: tiberius reads the end of the stream,
+    // or, when the kernel has already answered the request with a reset, a broken pipe.
+    use tiberius::error::IoErrorKind::{BrokenPipe, UnexpectedEof};
+    assert!(
+        matches!(
+            error,
+            tiberius::error::Error::Io {
+                kind: UnexpectedEof | BrokenPipe,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
-/// A minimal client for what tiberius cannot do on demand (ATTENTION, a small packet size).
+/// A minimal client for what tiberius cannot do on demand (ATTENTION, a small packet size) or
+/// does not show (every token of a reply, the connection closing).
 struct RawClient {
     tcp: TcpStream,
     reader: MessageReader,
 }
 
-fn login7(user: &str, password: &str, packet_size: u32) -> Vec<u8> {
+/// LOGIN7 of TDS 7.4 with the host, user, password and database fields set.
+fn login7(user: &str, password: &str, database: &str, packet_size: u32) -> Vec<u8> {
     let obfuscated: Vec<u8> = string_to_utf16(password)
         .iter()
         .map(|b| b.rotate_left(4) ^ 0xA5)
         .collect();
-    let fields = [string_to_utf16("host"), string_to_utf16(user), obfuscated];
+    let empty = Vec::new();
+    // HostName, UserName, Password, AppName, ServerName, Extension, CltIntName, Language,
+    // Database.
+    let fields = [
+        string_to_utf16("host"),
+        string_to_utf16(user),
+        obfuscated,
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty,
+        string_to_utf16(database),
+    ];
     let mut data: Vec<u8> = Vec::new();
     let mut offsets = Vec::new();
     let mut offset = 94u16;
@@ -495,12 +638,8 @@ fn login7(user: &str, password: &str, packet_size: u32) -> Vec<u8> {
         data.extend(field);
         offset += field.len() as u16;
     }
-    // The other nine offset/length pairs (and ClientID) point to the end with no data.
-    for _ in 0..6 {
-        offsets.extend(offset.to_le_bytes());
-        offsets.extend(0u16.to_le_bytes());
-    }
-    offsets.extend([0u8; 6]);
+    offsets.extend([0u8; 6]); // ClientID
+                              // SSPI, AtchDBFile and ChangePassword point to the end with no data.
     for _ in 0..3 {
         offsets.extend(offset.to_le_bytes());
         offsets.extend(0u16.to_le_bytes());
@@ -525,25 +664,174 @@ fn batch(text: &str) -> Vec<u8> {
     out
 }
 
+const ERROR: u8 = 0xAA;
+const INFO: u8 = 0xAB;
+const DONE: u8 = 0xFD;
+
+/// A reply token as a client decodes it (MS-TDS 2.2.7), for the kinds these tests meet.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Message {
+        /// ERROR or INFO.
+        token: u8,
+        number: i32,
+        state: u8,
+        class: u8,
+        text: String,
+        server: String,
+        procedure: String,
+        line: i32,
+    },
+    /// ENVCHANGE with its type (1 database, 2 language, 4 packet size, 7 collation).
+    EnvChange(u8),
+    LoginAck {
+        tds_version: u32,
+    },
+    Done {
+        token: u8,
+        status: u16,
+        cur_cmd: u16,
+        row_count: u64,
+    },
+}
+
+/// Decodes a whole reply; any other token kind, or a token cut short, fails the test.
+fn decode(payload: &[u8]) -> Vec<Token> {
+    let mut cursor = Cursor::new(payload);
+    let mut tokens = Vec::new();
+    while cursor.remaining() > 0 {
+        let token = cursor.u8("token").unwrap();
+        let decoded = match token {
+            ERROR | INFO => {
+                let length = cursor.u16("length").unwrap() as usize;
+                let mut body = Cursor::new(cursor.take(length, "message").unwrap());
+                let number = body.u32("Number").unwrap() as i32;
+                let state = body.u8("State").unwrap();
+                let class = body.u8("Class").unwrap();
+                let chars = body.u16("MsgText length").unwrap() as usize;
+                let text = body.utf16(chars, "MsgText").unwrap();
+                let chars = body.u8("ServerName length").unwrap() as usize;
+                let server = body.utf16(chars, "ServerName").unwrap();
+                let chars = body.u8("ProcName length").unwrap() as usize;
+                let procedure = body.utf16(chars, "ProcName").unwrap();
+                let line = body.u32("LineNumber").unwrap() as i32;
+                assert_eq!(body.remaining(), 0, "bytes after LineNumber");
+                Token::Message {
+                    token,
+                    number,
+                    state,
+                    class,
+                    text,
+                    server,
+                    procedure,
+                    line,
+                }
+            }
+            0xE3 => {
+                let length = cursor.u16("length").unwrap() as usize;
+                Token::EnvChange(cursor.take(length, "ENVCHANGE").unwrap()[0])
+            }
+            0xAD => {
+                let length = cursor.u16("length").unwrap() as usize;
+                let body = cursor.take(length, "LOGINACK").unwrap();
+                Token::LoginAck {
+                    tds_version: u32::from_be_bytes(body[1..5].try_into().unwrap()),
+                }
+            }
+            0xFD..=0xFF => Token::Done {
+                token,
+                status: cursor.u16("Status").unwrap(),
+                cur_cmd: cursor.u16("CurCmd").unwrap(),
+                row_count: cursor.u64("DoneRowCount").unwrap(),
+            },
+            other => panic!("unexpected token {other:#04x} in {payload:02X?}"),
+        };
+        tokens.push(decoded);
+    }
+    tokens
+}
+
+/// An ERROR or INFO as the scripted backend and the login response build them.
+fn message_token(token: u8, number: i32, state: u8, class: u8, text: &str, line: i32) -> Token {
+    Token::Message {
+        token,
+        number,
+        state,
+        class,
+        text: text.into(),
+        server: SERVER.into(),
+        procedure: String::new(),
+        line,
+    }
+}
+
+fn done_token(status: u16) -> Token {
+    Token::Done {
+        token: DONE,
+        status,
+        cur_cmd: 0,
+        row_count: 0,
+    }
+}
+
 impl RawClient {
-    /// Plaintext login against an `EncryptMode::Off` server.
-    async fn connect(server: &Running, packet_size: u32) -> RawClient {
+    /// Connects and sends PRELOGIN with the given ENCRYPTION; returns the server's answer.
+    async fn prelogin(server: &Running, encryption: u8) -> (RawClient, u8) {
         let tcp = TcpStream::connect(server.addr).await.unwrap();
         let mut client = RawClient {
             tcp,
             reader: MessageReader::new(),
         };
-        let prelogin = [0x01, 0x00, 0x06, 0x00, 0x01, 0xFF, 0x02];
+        let prelogin = [0x01, 0x00, 0x06, 0x00, 0x01, 0xFF, encryption];
         client.send(packet_type::PRELOGIN, &prelogin).await;
         let reply = client.receive().await;
         // ENCRYPTION data follows the 26-byte option table and the 6-byte VERSION.
-        assert_eq!(reply[32], super::prelogin::ENCRYPT_NOT_SUP);
+        (client, reply[32])
+    }
+
+    /// Plaintext login as sa against an `EncryptMode::Off` server.
+    async fn connect(server: &Running, packet_size: u32) -> RawClient {
+        let (mut client, answer) = RawClient::prelogin(server, ENCRYPT_NOT_SUP).await;
+        assert_eq!(answer, ENCRYPT_NOT_SUP);
+        let response = client.login("sa", PASSWORD, "", packet_size).await;
+        assert_eq!(
+            response,
+            vec![
+                Token::EnvChange(1),
+                message_token(INFO, 5701, 2, 0, "Changed database context to 'master'.", 0),
+                Token::EnvChange(7),
+                Token::EnvChange(2),
+                Token::EnvChange(4),
+                message_token(
+                    INFO,
+                    5703,
+                    1,
+                    0,
+                    "Changed language setting to us_english.",
+                    0
+                ),
+                Token::LoginAck {
+                    tds_version: 0x7400_0004
+                },
+                done_token(0),
+            ]
+        );
         client
-            .send(packet_type::LOGIN7, &login7("sa", PASSWORD, packet_size))
-            .await;
-        let response = client.receive().await;
-        assert_eq!(&response[response.len() - 13..response.len() - 12], &[0xFD]);
-        client
+    }
+
+    async fn login(
+        &mut self,
+        user: &str,
+        password: &str,
+        database: &str,
+        packet_size: u32,
+    ) -> Vec<Token> {
+        self.send(
+            packet_type::LOGIN7,
+            &login7(user, password, database, packet_size),
+        )
+        .await;
+        decode(&self.receive().await)
     }
 
     async fn send(&mut self, ty: u8, payload: &[u8]) {
@@ -560,6 +848,101 @@ impl RawClient {
         assert_eq!(message.ty, packet_type::TABULAR_RESULT);
         message.payload.to_vec()
     }
+
+    /// The server closed the connection (FIN) and sent nothing more.
+    async fn assert_closed_by_server(&mut self) {
+        assert!(!self.reader.has_buffered_bytes(), "bytes after the reply");
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), self.tcp.read_to_end(&mut rest))
+            .await
+            .expect("the server closes the connection");
+        assert_eq!(
+            read.map_err(|e| e.kind()),
+            Ok(0),
+            "sent after the reply: {rest:02X?}"
+        );
+    }
+
+    /// RAISERROR answers the scripted 15015 and DONE_ERROR: the connection still works.
+    async fn assert_usable(&mut self) {
+        self.send(packet_type::SQL_BATCH, &batch("RAISERROR")).await;
+        assert_eq!(
+            decode(&self.receive().await),
+            vec![
+                message_token(ERROR, 15015, 1, 16, "The server 'nope' does not exist.", 1),
+                Token::Done {
+                    token: DONE,
+                    status: done_status::ERROR,
+                    cur_cmd: 0xC1,
+                    row_count: 0,
+                },
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn refused_login_sends_18456_and_done_error_then_closes() {
+    let server = start(EncryptMode::Off);
+    let (mut client, _) = RawClient::prelogin(&server, ENCRYPT_NOT_SUP).await;
+    let response = client.login("sa", "wrong", "", 4096).await;
+    assert_eq!(
+        response,
+        vec![
+            message_token(ERROR, 18456, 1, 14, "Login failed for user 'sa'.", 1),
+            done_token(done_status::ERROR),
+        ]
+    );
+    client.assert_closed_by_server().await;
+}
+
+#[tokio::test]
+async fn unknown_login_database_sends_4060_then_18456_then_closes() {
+    let server = start(EncryptMode::Off);
+    let (mut client, _) = RawClient::prelogin(&server, ENCRYPT_NOT_SUP).await;
+    let response = client.login("sa", PASSWORD, MISSING_DATABASE, 4096).await;
+    assert_eq!(
+        response,
+        vec![
+            message_token(
+                ERROR,
+                4060,
+                1,
+                11,
+                "Cannot open database \"NoSuchDb\" requested by the login. The login failed.",
+                1
+            ),
+            message_token(ERROR, 18456, 1, 14, "Login failed for user 'sa'.", 1),
+            done_token(done_status::ERROR),
+        ]
+    );
+    client.assert_closed_by_server().await;
+}
+
+#[tokio::test]
+async fn refused_encryption_is_answered_then_closed() {
+    // Off: NOT_SUP to a client that wants TLS.
+    let server = start(EncryptMode::Off);
+    let (mut client, answer) = RawClient::prelogin(&server, ENCRYPT_ON).await;
+    assert_eq!(answer, ENCRYPT_NOT_SUP);
+    client.assert_closed_by_server().await;
+    // On: REQ to a client that cannot encrypt.
+    let server = start(EncryptMode::On);
+    let (mut client, answer) = RawClient::prelogin(&server, ENCRYPT_NOT_SUP).await;
+    assert_eq!(answer, ENCRYPT_REQ);
+    client.assert_closed_by_server().await;
+}
+
+#[tokio::test]
+async fn disconnect_sends_the_items_then_closes() {
+    let server = start(EncryptMode::Off);
+    let mut client = RawClient::connect(&server, 4096).await;
+    client.send(packet_type::SQL_BATCH, &batch("DROP")).await;
+    assert_eq!(
+        decode(&client.receive().await),
+        vec![message_token(INFO, 0, 1, 0, "bye", 1)]
+    );
+    client.assert_closed_by_server().await;
 }
 
 const DONE_ATTENTION: [u8; 13] = [0xFD, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -573,14 +956,10 @@ async fn attention_abandons_a_running_request() {
     client.send(packet_type::ATTENTION, &[]).await;
     let answer = tokio::time::timeout(Duration::from_secs(5), client.receive())
         .await
-        .unwrap();
+        .expect("the attention is acknowledged at once");
     assert_eq!(answer, DONE_ATTENTION);
     assert_eq!(server.attentions.load(Ordering::SeqCst), 1);
-    // Still usable.
-    client
-        .send(packet_type::SQL_BATCH, &batch("SELECT db"))
-        .await;
-    assert_eq!(client.receive().await[0], 0x81);
+    client.assert_usable().await;
 }
 
 #[tokio::test]
@@ -588,11 +967,25 @@ async fn attention_releases_a_stalled_request() {
     let server = start(EncryptMode::Off);
     let mut client = RawClient::connect(&server, 4096).await;
     client.send(packet_type::SQL_BATCH, &batch("STALL")).await;
-    let nothing = tokio::time::timeout(Duration::from_millis(300), client.receive()).await;
-    assert!(nothing.is_err(), "a stalled request must not be answered");
+    let answered = tokio::time::timeout(Duration::from_millis(300), client.receive()).await;
+    if let Ok(reply) = answered {
+        panic!("a stalled request must not be answered, got {reply:02X?}");
+    }
     client.send(packet_type::ATTENTION, &[]).await;
     assert_eq!(client.receive().await, DONE_ATTENTION);
     assert_eq!(server.attentions.load(Ordering::SeqCst), 1);
+    client.assert_usable().await;
+}
+
+#[tokio::test]
+async fn attention_with_nothing_running_is_acknowledged() {
+    let server = start(EncryptMode::Off);
+    let mut client = RawClient::connect(&server, 4096).await;
+    client.send(packet_type::ATTENTION, &[]).await;
+    assert_eq!(client.receive().await, DONE_ATTENTION);
+    // Nothing was running, so the backend has nothing to abandon.
+    assert_eq!(server.attentions.load(Ordering::SeqCst), 0);
+    client.assert_usable().await;
 }
 
 #[tokio::test]
@@ -624,12 +1017,13 @@ async fn replies_are_split_at_the_negotiated_packet_size() {
 async fn garbage_instead_of_prelogin_closes_the_connection() {
     let server = start(EncryptMode::On);
     let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    // A whole PRELOGIN packet whose option list has no terminator.
     tcp.write_all(&[0x12, 0x01, 0x00, 0x0A, 0, 0, 1, 0, 0x00, 0x00])
         .await
         .unwrap();
-    let mut buf = [0u8; 64];
-    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut rest))
         .await
-        .unwrap();
-    assert!(matches!(read, Ok(0) | Err(_)));
+        .expect("the server closes the connection");
+    assert_eq!(read.map_err(|e| e.kind()), Ok(0), "answered {rest:02X?}");
 }

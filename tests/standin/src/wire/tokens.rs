@@ -552,12 +552,21 @@ mod tests {
             }],
             rows: vec![vec![SqlValue::Int(300)]],
         };
-        assert!(result_set(&mut Vec::new(), &rows).is_err());
+        assert_eq!(
+            result_set(&mut Vec::new(), &rows),
+            Err(EncodeError {
+                value: "Int(300)".into(),
+                ty: "TinyInt".into()
+            })
+        );
         let rows = ResultSet {
             rows: vec![vec![SqlValue::String("x".into())]],
             ..rows
         };
-        assert!(result_set(&mut Vec::new(), &rows).is_err());
+        assert_eq!(
+            result_set(&mut Vec::new(), &rows).unwrap_err().to_string(),
+            "cannot encode String(\"x\") as TinyInt"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ ODBC_ENCRYPT = {"off": "no", "login": "no", "on": "yes", "strict": "strict"}
 PYTDS_TLS = {"off": None, "login": "login-only", "on": "full", "strict": "unsupported"}
 
 
-def odbc_connect(password, autocommit=True):
+def odbc_connect(password, autocommit=True, database="master"):
     import mssql_python
 
     # Full TLS validates the certificate: OpenSSL reads the trust store from SSL_CERT_FILE and
@@ -36,13 +36,13 @@ def odbc_connect(password, autocommit=True):
     host = "localhost" if encrypt != "no" else "127.0.0.1"
     return mssql_python.connect(
         f"Server=tcp:{host},{PORT};UID=sa;PWD={{{password}}};Encrypt={encrypt};"
-        f"TrustServerCertificate={trust}",
+        f"TrustServerCertificate={trust};Database={database}",
         autocommit=autocommit,
         timeout=10,
     )
 
 
-def pytds_connect(password):
+def pytds_connect(password, database="master"):
     import pytds
 
     tls = PYTDS_TLS[MODE]
@@ -52,8 +52,8 @@ def pytds_connect(password):
         # pyOpenSSL (X509.get_extension is gone from pyOpenSSL 24.3 on), so it is off.
         options = {"cafile": CERT, "validate_host": False, "enc_login_only": tls == "login-only"}
     return pytds.connect(
-        server="localhost", port=PORT, user="sa", password=password, login_timeout=10,
-        autocommit=True, **options
+        server="localhost", port=PORT, user="sa", password=password, database=database,
+        login_timeout=10, autocommit=True, **options
     )
 
 
@@ -130,6 +130,23 @@ def main():
             report(error_number(error) == 18456, "wrong password -> Msg 18456", f"{error_number(error)}: {error}")
         else:
             report("Login failed for user 'sa'" in str(error), "wrong password -> login failed", str(error))
+
+    # SQL Server answers 4060 then 18456 and closes; each driver shows what it keeps of them:
+    # pytds joins the texts in order under the last number, ODBC reports the login failure.
+    cannot_open = 'Cannot open database "NoSuchDb" requested by the login. The login failed.'
+    login_failed = "Login failed for user 'sa'."
+    what = "unknown database -> Msg 4060 then 18456"
+    try:
+        connect(PASSWORD, database="NoSuchDb")
+        report(False, what, "login succeeded")
+    except Exception as error:
+        if DRIVER == "pytds":
+            text = error.args[0] if error.args else ""
+            report(error_number(error) == 18456 and text == f"{cannot_open} {login_failed}",
+                   what, f"{error_number(error)}: {error}")
+        else:
+            report("Invalid authorization specification" in str(error) and login_failed in str(error),
+                   "unknown database -> login failed", str(error))
 
 
 main()

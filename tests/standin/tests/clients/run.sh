@@ -5,7 +5,8 @@
 #   - python-tds (pytds),
 #   - FreeTDS tsql,
 # each logging in, running batches, a parameterised RPC (Python clients), reading result sets and
-# checking error numbers (15015, 2812, 18456). Prints PASS/FAIL/SKIP per check; exits 1 on any FAIL.
+# checking error numbers (15015, 2812, 18456; 4060 + 18456 for an unknown login database in
+# the Python clients). Prints PASS/FAIL/SKIP per check; exits 1 on any FAIL.
 #
 # Needs: cargo, python3 with mssql-python, python-tds and pyopenssl (pytds' TLS), freetds-bin.
 # STANDIN_BIN=path skips the build and uses that binary.
