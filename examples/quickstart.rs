@@ -1,5 +1,6 @@
 //! The main job in a few lines: create a linked server to the BizTalk SQL instance, map a
-//! login, turn on `rpc out`, list what is there (as JSON) and drop it again.
+//! login, turn on `rpc out`, list what is there (as JSON) and drop it again (also when a step
+//! in between fails).
 //!
 //! `cargo run --example quickstart` runs against two in-process SQL Server stand-ins (MGMT01,
 //! the management instance, and BTS01, its BizTalk peer). Set `LSV_CONNECTION` to an ADO.NET
@@ -56,13 +57,33 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!("2. created linked server '{linked}'");
 
-    client.map_login(&linked, None, credentials)?;
+    // Whatever happens next, the link created above is dropped again (on a real instance it
+    // would otherwise be left behind); a failure of the drop is reported too.
+    let outcome = use_link(&client, &linked, credentials);
+    match client.drop_server(&linked, true) {
+        Ok(()) => println!("7. dropped '{linked}' and its login mappings"),
+        // The step's error is returned below; the drop's is reported here so neither is lost.
+        Err(drop_error) if outcome.is_err() => {
+            eprintln!("dropping '{linked}' after a failed step failed too: {drop_error}")
+        }
+        Err(drop_error) => return Err(drop_error.into()),
+    }
+    outcome
+}
+
+/// Steps 3-6 on the link just created.
+fn use_link(
+    client: &Client,
+    linked: &str,
+    credentials: RemoteCredentials,
+) -> Result<(), Box<dyn std::error::Error>> {
+    client.map_login(linked, None, credentials)?;
     println!("3. mapped every local login to the remote login");
 
-    client.set_rpc(&linked, None, Some(true))?;
+    client.set_rpc(linked, None, Some(true))?;
     println!("4. set 'rpc out' on");
 
-    match client.test(&linked) {
+    match client.test(linked) {
         Ok(()) => println!("5. sp_testlinkedserver: reachable"),
         Err(error) => println!("5. sp_testlinkedserver: not reachable ({error})"),
     }
@@ -72,9 +93,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "6. linked servers:\n{}",
         serde_json::to_string_pretty(&servers)?
     );
-
-    client.drop_server(&linked, true)?;
-    println!("7. dropped '{linked}' and its login mappings");
     Ok(())
 }
 

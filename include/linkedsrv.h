@@ -22,7 +22,9 @@
  *                 lsv_error_* accessors and release it with lsv_error_free(). Error messages and
  *                 JSON never contain passwords.
  *   Outputs:      out-parameters are written only on success; on failure nothing was changed on
- *                 your side (and, for lsv_create(), nothing is left behind on the server).
+ *                 your side (and, for lsv_create(), nothing is left behind on the server, except
+ *                 when sp_addlinkedserver itself times out or loses the connection: it may have
+ *                 completed, the error message says so; check with lsv_get() before retrying).
  *   Handles:      opaque. A freed or unknown handle gives LSV_ERR_INVALID_HANDLE instead of a
  *                 crash; freeing NULL, or freeing twice, is harmless.
  *   Threads:      every function may be called from any thread. A client may be shared by
@@ -126,7 +128,8 @@
 #define LSV_ERR_TLS 8
 
 /**
- * The server refused the login (SQL error 18456).
+ * The management instance refused the login of lsv_connect() or of a reconnect (SQL error
+ * 18456). A linked server refusing its remote login (e.g. in lsv_test()) is LSV_ERR_SQL.
  */
 #define LSV_ERR_AUTHENTICATION 9
 
@@ -217,7 +220,10 @@ void lsv_client_free(struct lsv_client *client);
 
 /**
  * Creates linked server `name` as described by `spec_json`, all or nothing: when any step
- * fails (including an option of the spec) nothing is left behind.
+ * fails (including an option of the spec) nothing is left behind. The exception: when
+ * sp_addlinkedserver itself times out or loses the connection (`LSV_ERR_TIMEOUT`,
+ * `LSV_ERR_CONNECTION`) it may have completed; the message says so: check with lsv_get()
+ * before retrying.
  *
  * `spec_json` is a JSON object with the optional members `product`, `provider`, `data_source`,
  * `location`, `provider_string`, `catalog` (strings or null) and `options` (an object mapping

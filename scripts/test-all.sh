@@ -9,19 +9,34 @@ ROOT=$PWD
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-install_prerequisites() {
+# Python packages go into a venv: Debian's own python3 refuses pip installs (PEP 668). Its bin
+# directory comes first on PATH afterwards, so every python3 below (and in the suites) is the venv's.
+VENV=$ROOT/target/test-venv
+
+# A subshell with set -e, so the first failing step stops it with a non-zero status.
+install_prerequisites() (
+    set -e
     section "prerequisites"
-    local packages=(freetds-bin mono-mcs mono-runtime gcc-mingw-w64-x86-64 valgrind libssl-dev pkg-config)
+    for tool in cargo rustup; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "$tool not found: install Rust with rustup (https://rustup.rs) and put ~/.cargo/bin on PATH" >&2
+            exit 1
+        fi
+    done
+    local packages=(freetds-bin mono-mcs mono-runtime gcc g++ gcc-mingw-w64-x86-64 valgrind libssl-dev pkg-config
+        python3-venv python3-pip)
     local missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if ((${#missing[@]})); then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    [[ -x $VENV/bin/python3 ]] || python3 -m venv "$VENV"
+    "$VENV/bin/python3" -m pip install -q --disable-pip-version-check \
         mssql-python==1.16.0 python-tds==1.17.1 pyopenssl==26.4.0 tree-sitter==0.26.1 tree-sitter-powershell==0.26.4
-    rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1
+    rustup target add x86_64-pc-windows-gnu >/dev/null
     command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
-}
+)
 
 passed=0
 failed=0
@@ -37,7 +52,13 @@ run_suite() {
     fi
 }
 
-install_prerequisites || { echo "installing prerequisites failed"; exit 1; }
+# Called on its own: inside an || list, bash would ignore the set -e of the subshell.
+install_prerequisites
+if [[ $? -ne 0 ]]; then
+    echo "installing prerequisites failed" >&2
+    exit 1
+fi
+export PATH="$VENV/bin:$PATH"
 
 run_suite "cargo fmt" cargo fmt --all -- --check
 run_suite "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings

@@ -68,23 +68,50 @@ pub(crate) fn driver_error(error: tiberius::error::Error) -> Error {
     }
 }
 
-/// Whether an error leaves the connection unusable (broken, out of sync or never made).
+/// A driver error in answer to a request, after the login. An 18456 here is not our login's
+/// failure but a linked server refusing the remote login (relayed by e.g. sp_testlinkedserver),
+/// so it is `Sql`, not `Authentication`.
+fn request_error(error: tiberius::error::Error) -> Error {
+    let mut error = driver_error(error);
+    if error.status == Status::Authentication {
+        error.status = Status::Sql;
+    }
+    error
+}
+
+/// Severity 20 and above is fatal: the server closes the connection after sending it.
+const FATAL_SEVERITY: u8 = 20;
+
+/// Whether an error leaves the connection unusable (broken, out of sync, never made, or closed
+/// by the server after a fatal error).
 pub(crate) fn loses_connection(error: &Error) -> bool {
     matches!(
         error.status,
         Status::Connection | Status::Timeout | Status::Tls | Status::Internal
-    )
+    ) || error
+        .server_messages
+        .iter()
+        .any(|m| m.severity >= FATAL_SEVERITY)
 }
 
-/// Runs `work` within `limit` (`None`: unbounded); `None` when the time ran out first.
+/// Runs `work` within `limit` (`None`: unbounded); `Err(limit)` when the time ran out first.
 pub(crate) async fn within<F: std::future::Future>(
     limit: Option<Duration>,
     work: F,
-) -> Option<F::Output> {
+) -> Result<F::Output, Duration> {
     match limit {
-        None => Some(work.await),
-        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Ok(work.await),
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| limit),
     }
+}
+
+/// The `Timeout` error of `timeout` (e.g. "connect timeout") that elapsed after `limit`;
+/// `missed` says what did not happen in time.
+pub(crate) fn timeout_error(missed: &str, timeout: &str, limit: Duration) -> Error {
+    Error::new(
+        Status::Timeout,
+        format!("{missed} within the {timeout} ({} s)", limit.as_secs()),
+    )
 }
 
 async fn open_tcp(config: &Config, named_instance: bool) -> tiberius::Result<TcpStream> {
@@ -194,18 +221,7 @@ pub(crate) async fn connect(settings: &ConnectionSettings) -> Result<TdsClient, 
     };
     let outcome = within(settings.connect_timeout, attempt)
         .await
-        .unwrap_or_else(|| {
-            Err(Error::new(
-                Status::Timeout,
-                format!(
-                    "no connection within the connect timeout ({} s)",
-                    settings
-                        .connect_timeout
-                        .map(|l| l.as_secs())
-                        .unwrap_or_default()
-                ),
-            ))
-        });
+        .unwrap_or_else(|limit| Err(timeout_error("no connection", "connect timeout", limit)));
     outcome.map_err(|e| e.context(format!("cannot connect to {}", settings.address())))
 }
 
@@ -223,14 +239,14 @@ async fn send_call(
     let mut stream = command
         .exec(client)
         .await
-        .map_err(|e| driver_error(e).context(procedure))?;
+        .map_err(|e| request_error(e).context(procedure))?;
     let mut return_status = None;
     // The driver reports the first server error after the answer's last token, so the
     // connection is in sync again when it surfaces.
     while let Some(item) = stream
         .try_next()
         .await
-        .map_err(|e| driver_error(e).context(procedure))?
+        .map_err(|e| request_error(e).context(procedure))?
     {
         if let CommandItem::ReturnStatus(status) = item {
             return_status = Some(status);
@@ -399,11 +415,11 @@ async fn query_servers(
         Some(name) => client.query(GET_SERVER_SQL, &[&name]).await,
         None => client.query(LIST_SERVERS_SQL, &[]).await,
     }
-    .map_err(|e| driver_error(e).context("reading sys.servers"))?;
+    .map_err(|e| request_error(e).context("reading sys.servers"))?;
     let rows = stream
         .into_first_result()
         .await
-        .map_err(|e| driver_error(e).context("reading sys.servers"))?;
+        .map_err(|e| request_error(e).context("reading sys.servers"))?;
     servers_from_rows(&rows).map_err(|e| e.context("reading sys.servers"))
 }
 
@@ -470,12 +486,12 @@ impl Cells<'_> {
         })
     }
 
+    /// Names only the type found, never the value: the column may be a provider string.
     fn unexpected(&self, index: usize, wanted: &str) -> Error {
         let found = self
             .0
             .get(index)
-            .map(|d| format!("{d:?}"))
-            .unwrap_or_default();
+            .map_or_else(|| "no value".to_string(), |data| column_type(data));
         Error::new(
             Status::Internal,
             format!("catalog column {index}: expected {wanted}, got {found}"),
@@ -546,6 +562,35 @@ impl Cells<'_> {
     }
 }
 
+/// The type of a value and whether it is NULL, without the value.
+fn column_type(data: &ColumnData<'_>) -> String {
+    let (name, is_null) = match data {
+        ColumnData::U8(v) => ("tinyint", v.is_none()),
+        ColumnData::I16(v) => ("smallint", v.is_none()),
+        ColumnData::I32(v) => ("int", v.is_none()),
+        ColumnData::I64(v) => ("bigint", v.is_none()),
+        ColumnData::F32(v) => ("real", v.is_none()),
+        ColumnData::F64(v) => ("float", v.is_none()),
+        ColumnData::Bit(v) => ("bit", v.is_none()),
+        ColumnData::String(v) => ("a string", v.is_none()),
+        ColumnData::Guid(v) => ("uniqueidentifier", v.is_none()),
+        ColumnData::Binary(v) => ("binary", v.is_none()),
+        ColumnData::Numeric(v) => ("numeric", v.is_none()),
+        ColumnData::Xml(v) => ("xml", v.is_none()),
+        ColumnData::DateTime(v) => ("datetime", v.is_none()),
+        ColumnData::SmallDateTime(v) => ("smalldatetime", v.is_none()),
+        ColumnData::Time(v) => ("time", v.is_none()),
+        ColumnData::Date(v) => ("date", v.is_none()),
+        ColumnData::DateTime2(v) => ("datetime2", v.is_none()),
+        ColumnData::DateTimeOffset(v) => ("datetimeoffset", v.is_none()),
+    };
+    if is_null {
+        format!("{name} NULL")
+    } else {
+        name.to_string()
+    }
+}
+
 /// 1900-01-01 is 25567 days before 1970-01-01.
 const DAYS_1900_TO_1970: i64 = -25_567;
 /// 0001-01-01 is 719162 days before 1970-01-01.
@@ -602,6 +647,34 @@ mod tests {
         assert!(GET_SERVER_SQL.contains("WHERE s.server_id <> 0 AND s.name = @P1 ORDER BY"));
         assert!(LIST_SERVERS_SQL.contains("WHERE s.server_id <> 0 ORDER BY s.name"));
         assert!(!LIST_SERVERS_SQL.contains("@P1"));
+    }
+
+    #[test]
+    fn a_column_of_the_wrong_type_is_named_by_type_never_by_value() {
+        let secret = ColumnData::String(Some("Pwd=s3cret".into()));
+        let cells = Cells(vec![&secret]);
+        let message = cells.unexpected(0, "an int").message;
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.contains("got a string"), "{message}");
+    }
+
+    #[test]
+    fn a_fatal_server_error_loses_the_connection() {
+        let fatal = |severity| Error {
+            status: Status::Sql,
+            message: "x".into(),
+            server_messages: vec![ServerMessage {
+                number: 3624,
+                severity,
+                state: 1,
+                procedure: String::new(),
+                line: 1,
+                server: "MGMT".into(),
+                message: "A system assertion check has failed.".into(),
+            }],
+        };
+        assert!(loses_connection(&fatal(20)));
+        assert!(!loses_connection(&fatal(16)));
     }
 
     #[test]

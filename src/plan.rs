@@ -5,14 +5,15 @@
 use crate::error::Error;
 use crate::spec::{
     validate_sysname, validate_text, LinkedServer, LinkedServerSpec, OptionSetting, OptionValue,
-    RawOptionValue, ServerOption, PRODUCT_UNITS, PROPERTY_UNITS, SYSNAME_UNITS,
+    RawOptionValue, RedactedText, ServerOption, PRODUCT_UNITS, PROPERTY_UNITS, SYSNAME_UNITS,
 };
 
 /// The product name that makes a "SQL Server" link (any letter case, as the server compares).
 pub const SQL_SERVER_PRODUCT: &str = "SQL Server";
 
-/// The arguments of one `sp_addlinkedserver` call; `None` is sent as NULL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The arguments of one `sp_addlinkedserver` call; `None` is sent as NULL. `Debug` hides the
+/// provider string.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewLinkedServer {
     pub name: String,
     pub product: String,
@@ -21,6 +22,20 @@ pub struct NewLinkedServer {
     pub location: Option<String>,
     pub provider_string: Option<String>,
     pub catalog: Option<String>,
+}
+
+impl std::fmt::Debug for NewLinkedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewLinkedServer")
+            .field("name", &self.name)
+            .field("product", &self.product)
+            .field("provider", &self.provider)
+            .field("data_source", &self.data_source)
+            .field("location", &self.location)
+            .field("provider_string", &RedactedText(&self.provider_string))
+            .field("catalog", &self.catalog)
+            .finish()
+    }
 }
 
 /// One system-procedure call.
@@ -273,6 +288,40 @@ mod tests {
             modify_date: None,
             logins: Vec::new(),
         }
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_provider_string() {
+        let secret = "Pwd=s3cret";
+        let spec = spec(json!({
+            "product": "",
+            "provider": "MSOLEDBSQL",
+            "data_source": "host",
+            "provider_string": secret,
+            "options": {"Provider String": secret, "rpc out": true},
+        }));
+        let plan = plan_create("BTS01", &spec).unwrap();
+        let server = LinkedServer {
+            provider: "MSOLEDBSQL".into(),
+            provider_string: Some(secret.into()),
+            ..snapshot()
+        };
+        let shown = [
+            format!("{spec:?}"),
+            format!("{spec:#?}"),
+            format!("{plan:?}"),
+            format!("{server:?}"),
+        ];
+        for text in shown {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(
+                text.contains("MSOLEDBSQL"),
+                "other fields still show: {text}"
+            );
+        }
+        // Other options keep their values.
+        assert!(format!("{plan:?}").contains("Flag(true)"));
     }
 
     #[test]

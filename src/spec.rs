@@ -53,8 +53,21 @@ pub fn validate_text(what: &str, value: &str, max_units: usize) -> Result<(), Er
     Ok(())
 }
 
-/// Deserialises from a JSON object only (see the `Deserialize` impl below).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+/// Stands in for a provider string in `Debug` output: it may hold a password.
+pub(crate) struct RedactedText<'a>(pub &'a Option<String>);
+
+impl std::fmt::Debug for RedactedText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("Some(<redacted>)"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// Deserialises from a JSON object only (see the `Deserialize` impl below). `Debug` hides the
+/// provider string, in its field and in `options`.
+#[derive(Clone, PartialEq, Default, Deserialize)]
 // `remote = "Self"` turns the derived code into an inherent `LinkedServerSpec::deserialize`,
 // so the trait impl can wrap it.
 #[serde(deny_unknown_fields, remote = "Self")]
@@ -86,6 +99,34 @@ impl<'de> Deserialize<'de> for LinkedServerSpec {
             }
         }
         deserializer.deserialize_map(ObjectOnly)
+    }
+}
+
+impl std::fmt::Debug for LinkedServerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Options<'a>(&'a serde_json::Map<String, serde_json::Value>);
+        impl std::fmt::Debug for Options<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut map = f.debug_map();
+                for (name, value) in self.0 {
+                    if ServerOption::parse(name).is_ok_and(|o| o == ServerOption::ProviderString) {
+                        map.entry(name, &format_args!("<redacted>"));
+                    } else {
+                        map.entry(name, value);
+                    }
+                }
+                map.finish()
+            }
+        }
+        f.debug_struct("LinkedServerSpec")
+            .field("product", &self.product)
+            .field("provider", &self.provider)
+            .field("data_source", &self.data_source)
+            .field("location", &self.location)
+            .field("provider_string", &RedactedText(&self.provider_string))
+            .field("catalog", &self.catalog)
+            .field("options", &Options(&self.options))
+            .finish()
     }
 }
 
@@ -182,8 +223,9 @@ pub struct LoginMapping {
     pub remote_user: Option<String>,
 }
 
-/// A snapshot of one `sys.servers` row and its mappings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A snapshot of one `sys.servers` row and its mappings. The JSON shows the provider string as
+/// the catalog holds it (as SQL Server shows it to administrators); `Debug` hides it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkedServer {
     pub server_id: i32,
     pub name: String,
@@ -211,6 +253,41 @@ pub struct LinkedServer {
     /// ISO 8601, as the server reported it.
     pub modify_date: Option<String>,
     pub logins: Vec<LoginMapping>,
+}
+
+impl std::fmt::Debug for LinkedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkedServer")
+            .field("server_id", &self.server_id)
+            .field("name", &self.name)
+            .field("product", &self.product)
+            .field("provider", &self.provider)
+            .field("data_source", &self.data_source)
+            .field("location", &self.location)
+            .field("provider_string", &RedactedText(&self.provider_string))
+            .field("catalog", &self.catalog)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("query_timeout", &self.query_timeout)
+            .field("rpc", &self.rpc)
+            .field("rpc_out", &self.rpc_out)
+            .field("data_access", &self.data_access)
+            .field("collation_compatible", &self.collation_compatible)
+            .field("use_remote_collation", &self.use_remote_collation)
+            .field("collation_name", &self.collation_name)
+            .field("lazy_schema_validation", &self.lazy_schema_validation)
+            .field("is_system", &self.is_system)
+            .field("is_publisher", &self.is_publisher)
+            .field("is_subscriber", &self.is_subscriber)
+            .field("is_distributor", &self.is_distributor)
+            .field("is_nonsql_subscriber", &self.is_nonsql_subscriber)
+            .field(
+                "remote_proc_transaction_promotion",
+                &self.remote_proc_transaction_promotion,
+            )
+            .field("modify_date", &self.modify_date)
+            .field("logins", &self.logins)
+            .finish()
+    }
 }
 
 /// Every `sp_serveroption` option (reference §8.1); `name()` is the exact `@optname` string.
@@ -370,11 +447,25 @@ impl OptionValue {
     }
 }
 
-/// One whitelisted option with a value of the right shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One whitelisted option with a value of the right shape. `Debug` hides a provider string.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OptionSetting {
     pub option: ServerOption,
     pub value: OptionValue,
+}
+
+impl std::fmt::Debug for OptionSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("OptionSetting");
+        debug.field("option", &self.option);
+        match &self.value {
+            OptionValue::Text(text) if self.option == ServerOption::ProviderString => {
+                debug.field("value", &format_args!("Text({:?})", RedactedText(text)))
+            }
+            value => debug.field("value", value),
+        };
+        debug.finish()
+    }
 }
 
 impl OptionSetting {

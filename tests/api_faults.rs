@@ -145,3 +145,65 @@ fn a_read_that_drops_or_stalls_fails_cleanly_and_the_next_read_reconnects() {
         assert_eq!(connections_seen(&standin.instance()), 2, "{expected:?}");
     }
 }
+
+#[test]
+fn create_whose_undo_fails_too_says_the_server_may_be_left_behind() {
+    let standin = start_mgmt();
+    let client = connect(&standin);
+    standin.instance().set_faults(FaultPlan {
+        fail_request: Some((2, 15600)),
+        drop_at_procedure: Some("sp_dropserver".into()),
+        ..FaultPlan::default()
+    });
+
+    let error = client.create("BTS01", &spec_with_options()).unwrap_err();
+    assert_eq!(
+        (error.status, error.sql_number()),
+        (Status::Sql, Some(15600)),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .message
+            .contains("undoing the partial change failed too")
+            && error.message.contains("may be left behind"),
+        "{}",
+        error.message
+    );
+
+    clear_faults(&standin);
+    assert_eq!(names(&client), ["BTS01"], "the undo never ran");
+}
+
+#[test]
+fn create_whose_first_step_loses_the_connection_says_to_check_before_retrying() {
+    let standin = start_mgmt();
+    let client = connect(&standin);
+    standin.instance().set_faults(FaultPlan {
+        drop_at_procedure: Some("sp_addlinkedserver".into()),
+        ..FaultPlan::default()
+    });
+
+    let error = client.create("BTS01", &spec_with_options()).unwrap_err();
+    assert_eq!(error.status, Status::Connection, "{error:?}");
+    assert!(
+        error
+            .message
+            .contains("sp_addlinkedserver may have completed")
+            && error.message.contains("check with get"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("undone"), "{}", error.message);
+
+    // A refusal by the server is certain: no such advice.
+    clear_faults(&standin);
+    client.create("BTS01", &sql_server_spec()).unwrap();
+    let error = client.create("BTS01", &sql_server_spec()).unwrap_err();
+    assert_eq!(error.status, Status::AlreadyExists, "{error:?}");
+    assert!(
+        !error.message.contains("may have completed"),
+        "{}",
+        error.message
+    );
+}

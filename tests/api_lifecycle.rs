@@ -345,6 +345,55 @@ fn test_reaches_a_peer_and_reports_unreachable_ones() {
 }
 
 #[test]
+fn a_remote_login_refused_by_the_linked_server_is_a_sql_error_not_ours() {
+    let peer = start(InstanceConfig::new("B"));
+    let standin = start(InstanceConfig::new("A").with_peer("B", peer.addr()));
+    let client = connect(&standin);
+    client.create("B", &sql_server_spec()).unwrap();
+    client
+        .map_login("B", None, remote("sa", "Wr0ng!Password"))
+        .unwrap();
+
+    let error = client.test("B").unwrap_err();
+    assert_eq!(
+        (error.status, error.sql_number()),
+        (Status::Sql, Some(18456)),
+        "{error:?}"
+    );
+    // Our own login is fine: the connection was kept.
+    assert_eq!(client.get("B").unwrap().name, "B");
+    assert_eq!(connections_seen(&standin.instance()), 1);
+}
+
+#[test]
+fn set_option_sends_one_request() {
+    let standin = start_mgmt();
+    let client = connect(&standin);
+    client.create("BTS01", &sql_server_spec()).unwrap();
+    let instance = standin.instance();
+
+    let before = requests_seen(&instance);
+    client
+        .set_option("BTS01", "query timeout", Some("30"))
+        .unwrap();
+    assert_eq!(requests_seen(&instance) - before, 1);
+    assert_eq!(client.get("BTS01").unwrap().query_timeout, 30);
+
+    // One rpc flag is one setting too; the server's own 15015 reports a missing server.
+    let before = requests_seen(&instance);
+    client.set_rpc("BTS01", Some(false), None).unwrap();
+    assert_eq!(requests_seen(&instance) - before, 1);
+    let error = client
+        .set_option("NO_SUCH", "rpc", Some("true"))
+        .unwrap_err();
+    assert_eq!(
+        (error.status, error.sql_number()),
+        (Status::NotFound, Some(15015)),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn special_and_unicode_names_round_trip_exactly() {
     let standin = start_mgmt();
     let client = connect(&standin);

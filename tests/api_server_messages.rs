@@ -96,7 +96,7 @@ fn messages_of_a_reconnect_login_are_not_part_of_the_call() {
 }
 
 #[test]
-fn a_successful_call_after_a_failed_one_starts_with_no_messages() {
+fn a_failed_call_after_another_reports_only_its_own_messages() {
     let standin = start_mgmt();
     let client = connect(&standin);
     client.create("NOWHERE", &sql_server_spec()).unwrap();

@@ -24,8 +24,11 @@ impl Drop for Connected {
 }
 
 fn connect() -> Connected {
-    let standin =
-        tds_standin::spawn(tds_standin::InstanceConfig::new("MGMT")).expect("stand-in starts");
+    connect_to(tds_standin::InstanceConfig::new("MGMT"))
+}
+
+fn connect_to(config: tds_standin::InstanceConfig) -> Connected {
+    let standin = tds_standin::spawn(config).expect("stand-in starts");
     let connection_string = c(&standin.connection_string("sa", PASSWORD));
     let mut client = ptr::null_mut();
     outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut client, e) })
@@ -414,4 +417,31 @@ fn testing_an_unreachable_link_reports_the_info_and_the_error_in_the_json() {
         ],
         "{failure:?}"
     );
+}
+
+#[test]
+fn a_remote_login_refused_by_the_linked_server_is_lsv_err_sql_18456() {
+    let peer = tds_standin::spawn(tds_standin::InstanceConfig::new("B")).expect("peer starts");
+    let session = connect_to(tds_standin::InstanceConfig::new("A").with_peer("B", peer.addr()));
+    create_sql_server_link(session.client, c"B").expect("create");
+    let wrong_password = c("Wr0ng!Password");
+    outcome(|e| unsafe {
+        lsv_map_login(
+            session.client,
+            c"B".as_ptr(),
+            ptr::null(),
+            0,
+            c"sa".as_ptr(),
+            wrong_password.as_ptr(),
+            e,
+        )
+    })
+    .expect("map_login");
+
+    let failure = failure(LSV_ERR_SQL, |e| unsafe {
+        lsv_test(session.client, c"B".as_ptr(), e)
+    });
+    assert_eq!(failure.sql_number, 18456, "{failure:?}");
+    assert_eq!(failure.json["status"], "sql");
+    assert_eq!(failure.json["sql_number"], 18456);
 }

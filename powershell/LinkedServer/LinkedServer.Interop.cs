@@ -643,6 +643,9 @@ namespace LinkedServer.Interop
 
         private readonly LinkedServerLibrary library;
         private readonly ClientHandle handle;
+        // SafeHandle.Dispose only frees the handle once no call holds a reference; calls that keep
+        // starting on other threads would keep it alive, so Dispose also stops new calls.
+        private volatile bool disposed;
 
         /// <summary>Connects with a connection string, loading the library from its default path.</summary>
         public LinkedServerClient(string connectionString) : this(connectionString, null)
@@ -656,10 +659,12 @@ namespace LinkedServer.Interop
         }
 
         /// <summary>Connects with a connection string plus a SQL login whose password is a
-        /// SecureString; the password is in unmanaged memory only during the call.</summary>
+        /// SecureString; the password is in unmanaged memory only during the call. A null or ""
+        /// userId adds no credentials (the connection string carries its own).</summary>
         public LinkedServerClient(string connectionString, string userId, SecureString password, string libraryPath)
         {
             if (connectionString == null) throw new ArgumentNullException("connectionString");
+            userId = OmittedAsNull(userId);
             library = LinkedServerLibrary.Load(libraryPath);
             IntPtr client;
             IntPtr error;
@@ -673,10 +678,12 @@ namespace LinkedServer.Interop
         }
 
         /// <summary>Connects to an instance by name with encryption and certificate settings.
-        /// Without userName, Integrated Security (the current Windows or Kerberos identity) is used.</summary>
+        /// Without userName (null or ""), Integrated Security (the current Windows or Kerberos
+        /// identity) is used.</summary>
         public static LinkedServerClient Connect(string sqlInstance, string userName, SecureString password,
             LinkedServerEncrypt encrypt, bool trustServerCertificate, string libraryPath)
         {
+            userName = OmittedAsNull(userName);
             var client = new LinkedServerClient(
                 BuildConnectionString(sqlInstance, encrypt, trustServerCertificate, userName == null),
                 userName, password, libraryPath);
@@ -711,7 +718,9 @@ namespace LinkedServer.Interop
         /// <summary>The loaded native library (path, ABI and library version).</summary>
         public LinkedServerLibrary Library { get { return library; } }
 
-        public bool IsClosed { get { return handle.IsClosed; } }
+        /// <summary>True once Dispose was called: new calls throw ObjectDisposedException, and the
+        /// connection closes when the calls already running return.</summary>
+        public bool IsClosed { get { return disposed || handle.IsClosed; } }
 
         public override string ToString()
         {
@@ -734,13 +743,15 @@ namespace LinkedServer.Interop
             Call("lsv_drop", (IntPtr c, out IntPtr e) => library.Drop(c, nameBytes, dropLogins ? 1 : 0, out e));
         }
 
-        /// <summary>lsv_map_login: maps localLogin (null: every login) to the caller's own
-        /// credentials (useSelf) or to remoteUser/remotePassword (both null: no security context).</summary>
+        /// <summary>lsv_map_login: maps localLogin (null or "": every login) to the caller's own
+        /// credentials (useSelf) or to remoteUser/remotePassword (user null or "" and password
+        /// null: no security context). An empty login name is never valid, so "" (what PowerShell
+        /// passes for $null) means null.</summary>
         public void MapLogin(string server, string localLogin, bool useSelf, string remoteUser, SecureString remotePassword)
         {
             byte[] serverBytes = Utf8.Encode(server, "server");
-            byte[] localBytes = Utf8.Encode(localLogin, "localLogin");
-            byte[] remoteUserBytes = Utf8.Encode(remoteUser, "remoteUser");
+            byte[] localBytes = Utf8.Encode(OmittedAsNull(localLogin), "localLogin");
+            byte[] remoteUserBytes = Utf8.Encode(OmittedAsNull(remoteUser), "remoteUser");
             using (var password = UnmanagedUtf8.Secret(remotePassword))
             {
                 IntPtr passwordPointer = password == null ? IntPtr.Zero : password.Pointer;
@@ -749,11 +760,12 @@ namespace LinkedServer.Interop
             }
         }
 
-        /// <summary>lsv_unmap_login: removes the mapping of localLogin (null: the one for every login).</summary>
+        /// <summary>lsv_unmap_login: removes the mapping of localLogin (null or "", which is never
+        /// a valid login name: the one for every login).</summary>
         public void UnmapLogin(string server, string localLogin)
         {
             byte[] serverBytes = Utf8.Encode(server, "server");
-            byte[] localBytes = Utf8.Encode(localLogin, "localLogin");
+            byte[] localBytes = Utf8.Encode(OmittedAsNull(localLogin), "localLogin");
             Call("lsv_unmap_login", (IntPtr c, out IntPtr e) => library.UnmapLogin(c, serverBytes, localBytes, out e));
         }
 
@@ -766,12 +778,12 @@ namespace LinkedServer.Interop
             Call("lsv_set_rpc", (IntPtr c, out IntPtr e) => library.SetRpc(c, serverBytes, rpcValue, rpcOutValue, out e));
         }
 
-        /// <summary>lsv_set_option: sets one sp_serveroption option (value null: NULL).</summary>
+        /// <summary>lsv_set_option: sets one sp_serveroption option (value null or "": NULL).</summary>
         public void SetOption(string server, string option, string value)
         {
             byte[] serverBytes = Utf8.Encode(server, "server");
             byte[] optionBytes = Utf8.Encode(option, "option");
-            byte[] valueBytes = Utf8.Encode(value, "value");
+            byte[] valueBytes = Utf8.Encode(OmittedAsNull(value), "value");
             Call("lsv_set_option", (IntPtr c, out IntPtr e) => library.SetOption(c, serverBytes, optionBytes, valueBytes, out e));
         }
 
@@ -829,7 +841,16 @@ namespace LinkedServer.Interop
 
         public void Dispose()
         {
+            disposed = true;
             handle.Dispose();
+        }
+
+        // PowerShell passes $null to a [string] parameter of a .NET method as "" (PowerShell issue
+        // #11515). An empty login or user name is never valid and an empty option value would be
+        // refused, so "" is read as the null the caller meant.
+        private static string OmittedAsNull(string value)
+        {
+            return string.IsNullOrEmpty(value) ? null : value;
         }
 
         private static int TriState(bool? value)
@@ -844,6 +865,7 @@ namespace LinkedServer.Interop
             bool referenced = false;
             int status;
             IntPtr error = IntPtr.Zero;
+            if (disposed) throw new ObjectDisposedException(GetType().FullName);
             try
             {
                 handle.DangerousAddRef(ref referenced);

@@ -33,7 +33,7 @@ static ERRORS: Registry<lsv_error> = Registry::new();
 #[derive(Serialize)]
 struct ErrorDocument<'a> {
     code: i32,
-    status: &'static str,
+    status: Status,
     message: &'a str,
     sql_number: i32,
     severity: u8,
@@ -43,41 +43,12 @@ struct ErrorDocument<'a> {
     server_messages: &'a [ServerMessage],
 }
 
-/// The `status` member of the error JSON: a stable name for each status code.
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "ok",
-        Status::InvalidArgument => "invalid_argument",
-        Status::NotFound => "not_found",
-        Status::AlreadyExists => "already_exists",
-        Status::HasLogins => "has_logins",
-        Status::PermissionDenied => "permission_denied",
-        Status::Sql => "sql",
-        Status::Connection => "connection",
-        Status::Tls => "tls",
-        Status::Authentication => "authentication",
-        Status::Timeout => "timeout",
-        Status::Internal => "internal",
-        Status::InvalidHandle => "invalid_handle",
-        Status::Unsupported => "unsupported",
-    }
-}
-
-/// The message whose number the accessors report: the first error (severity 11 and above),
-/// because SQL Server sends the error that stopped a procedure before any follow-up messages.
-fn deciding_message(error: &Error) -> Option<&ServerMessage> {
-    error
-        .server_messages
-        .iter()
-        .find(|message| message.severity > 10)
-}
-
 impl lsv_error {
     fn new(error: &Error) -> lsv_error {
-        let deciding = deciding_message(error);
+        let deciding = error.deciding_message();
         let document = ErrorDocument {
             code: error.status as i32,
-            status: status_name(error.status),
+            status: error.status,
             message: &error.message,
             sql_number: deciding.map_or(0, |m| m.number),
             severity: deciding.map_or(0, |m| m.severity),
@@ -274,6 +245,32 @@ mod tests {
         assert_eq!(json["status"], "not_found");
         assert_eq!(json["sql_number"], 15015);
         assert_eq!(json["server_messages"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn json_status_names_are_the_lower_case_status_names() {
+        let names = [
+            (Status::Ok, "ok"),
+            (Status::InvalidArgument, "invalid_argument"),
+            (Status::NotFound, "not_found"),
+            (Status::AlreadyExists, "already_exists"),
+            (Status::HasLogins, "has_logins"),
+            (Status::PermissionDenied, "permission_denied"),
+            (Status::Sql, "sql"),
+            (Status::Connection, "connection"),
+            (Status::Tls, "tls"),
+            (Status::Authentication, "authentication"),
+            (Status::Timeout, "timeout"),
+            (Status::Internal, "internal"),
+            (Status::InvalidHandle, "invalid_handle"),
+            (Status::Unsupported, "unsupported"),
+        ];
+        for (status, name) in names {
+            let object = lsv_error::new(&Error::new(status, "x"));
+            let json: serde_json::Value =
+                serde_json::from_str(object.json.to_str().unwrap()).unwrap();
+            assert_eq!(json["status"], name, "{status:?}");
+        }
     }
 
     #[test]

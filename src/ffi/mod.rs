@@ -63,7 +63,8 @@ pub const LSV_ERR_SQL: i32 = 6;
 pub const LSV_ERR_CONNECTION: i32 = 7;
 /// TLS negotiation or server certificate validation failed.
 pub const LSV_ERR_TLS: i32 = 8;
-/// The server refused the login (SQL error 18456).
+/// The management instance refused the login of lsv_connect() or of a reconnect (SQL error
+/// 18456). A linked server refusing its remote login (e.g. in lsv_test()) is LSV_ERR_SQL.
 pub const LSV_ERR_AUTHENTICATION: i32 = 9;
 /// The connect or command timeout elapsed; the connection was reset.
 pub const LSV_ERR_TIMEOUT: i32 = 10;

@@ -28,7 +28,10 @@ fn json_string(value: &impl Serialize) -> Result<*mut c_char, Error> {
 }
 
 /// Creates linked server `name` as described by `spec_json`, all or nothing: when any step
-/// fails (including an option of the spec) nothing is left behind.
+/// fails (including an option of the spec) nothing is left behind. The exception: when
+/// sp_addlinkedserver itself times out or loses the connection (`LSV_ERR_TIMEOUT`,
+/// `LSV_ERR_CONNECTION`) it may have completed; the message says so: check with lsv_get()
+/// before retrying.
 ///
 /// `spec_json` is a JSON object with the optional members `product`, `provider`, `data_source`,
 /// `location`, `provider_string`, `catalog` (strings or null) and `options` (an object mapping

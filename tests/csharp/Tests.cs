@@ -71,8 +71,10 @@ internal static class Tests
         Run("errors: duplicate, has logins, bad option, permission", ServerErrors);
         Run("login mappings with a remote password", LoginMappings);
         Run("sp_testlinkedserver", LinkTest);
+        Run("'' from PowerShell's $null means null", EmptyMeansNull);
         Run("8 threads share one client", Threads);
         Run("dispose", DisposeClient);
+        Run("dispose while 8 threads are calling", DisposeDuringCalls);
 
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
@@ -650,6 +652,51 @@ internal static class Tests
         }
     }
 
+    // PowerShell passes $null to a [string] method parameter as "": these calls are what the
+    // module's commands make when -Credential, -LocalLogin or -CollationName is left out.
+    private static void EmptyMeansNull()
+    {
+        using (var client = new LinkedServerClient(SaConnectionString, "", null, null))
+        {
+            Check(client.List() != null, "'' user id adds no credentials to a connection string that has them");
+        }
+        Equal(ConnectOutcome(null), ConnectOutcome(""), "Connect with '' user name is Integrated Security, as with null");
+        using (var client = Sa())
+        {
+            client.Create("EMPTY1", new LinkedServerSpec { Product = "SQL Server" });
+            client.UnmapLogin("EMPTY1", "");
+            Equal(0, client.Get("EMPTY1").Logins.Count, "UnmapLogin '' removes the every-login mapping");
+            client.MapLogin("EMPTY1", "", false, "", null);
+            var info = client.Get("EMPTY1");
+            Check(info.Logins.Count == 1 && info.Logins[0].LocalLogin == null && !info.Logins[0].UsesSelfCredential &&
+                info.Logins[0].RemoteUser == null, "MapLogin '' with '' remote user: every login, no security context");
+            client.MapLogin("EMPTY1", "", true, "", null);
+            info = client.Get("EMPTY1");
+            Check(info.Logins.Count == 1 && info.Logins[0].LocalLogin == null && info.Logins[0].UsesSelfCredential,
+                "MapLogin '' with useSelf: every login as itself");
+
+            client.SetOption("EMPTY1", "collation name", "Latin1_General_CI_AS");
+            Equal("Latin1_General_CI_AS", client.Get("EMPTY1").CollationName, "collation name set");
+            client.SetOption("EMPTY1", "collation name", "");
+            Check(client.Get("EMPTY1").CollationName == null, "SetOption collation name '' sets NULL");
+            client.Drop("EMPTY1", true);
+        }
+    }
+
+    // "connected" or the status Connect fails with (Integrated Security needs Windows).
+    private static string ConnectOutcome(string userName)
+    {
+        try
+        {
+            LinkedServerClient.Connect(Server, userName, null, LinkedServerEncrypt.Mandatory, true, null).Dispose();
+            return "connected";
+        }
+        catch (LinkedServerException e)
+        {
+            return e.Status.ToString();
+        }
+    }
+
     private static string Dump(object value)
     {
         var text = new StringBuilder();
@@ -741,5 +788,59 @@ internal static class Tests
         GC.Collect();
         GC.WaitForPendingFinalizers();
         using (var again = Sa()) Check(again.List() != null, "library still fine after finalized clients");
+    }
+
+    // Each call holds a reference on the handle, so a Dispose racing with calls must either let a
+    // call finish or make it throw ObjectDisposedException; never free the client under it.
+    private static void DisposeDuringCalls()
+    {
+        var client = Sa();
+        var started = new CountdownEvent(8);
+        int successes = 0;
+        int disposed = 0;
+        var unexpected = new List<string>();
+        var threads = new List<Thread>();
+        for (int t = 0; t < 8; t++)
+        {
+            var thread = new Thread(() =>
+            {
+                bool first = true;
+                // Bounded, in case Dispose never takes effect.
+                for (int i = 0; i < 2000; i++)
+                {
+                    try
+                    {
+                        client.List();
+                        Interlocked.Increment(ref successes);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        Interlocked.Increment(ref disposed);
+                        break;
+                    }
+                    catch (Exception e)
+                    {
+                        lock (unexpected) unexpected.Add(e.GetType().Name + ": " + e.Message);
+                        break;
+                    }
+                    finally
+                    {
+                        if (first) started.Signal();
+                        first = false;
+                    }
+                }
+            });
+            threads.Add(thread);
+            thread.Start();
+        }
+        started.Wait();
+        client.Dispose();
+        foreach (var thread in threads) thread.Join();
+        Equal(0, unexpected.Count, "calls racing Dispose only succeed or see ObjectDisposedException" +
+            (unexpected.Count > 0 ? ": " + unexpected[0] : ""));
+        Equal(8, disposed, "every thread saw ObjectDisposedException after Dispose");
+        Check(successes >= 8, "each thread had a call succeed before Dispose: " + successes);
+        Check(client.IsClosed, "closed after Dispose");
+        using (var again = Sa()) Check(again.List() != null, "library still fine after the race");
     }
 }

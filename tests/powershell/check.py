@@ -9,6 +9,10 @@
   parameter that does not exist); SupportsShouldProcess exactly when the verb changes something,
   ConfirmImpact High on Remove-*;
 - the Public folder holds no command that is not exported;
+- every exported command but Connect-LinkedServerInstance takes -Connection and gets its client
+  from Resolve-LinkedServerClient (begin: a $state hashtable) and releases it with
+  Close-LinkedServerClient in its end block;
+- every Private/<Name>.ps1 defines <Name> with the same comment-based help as a command;
 - the manifest's type and format files exist, are well-formed XML and name classes of the interop
   source; the ErrorCategory names the interop source maps statuses to are real ErrorCategory values;
   every option parameter of the interop's option table is a parameter of Set-LinkedServerOption;
@@ -170,7 +174,7 @@ def call_arguments(source, open_paren):
 # System.Exception properties a LinkedServerException has too.
 EXCEPTION_PROPERTIES = {"Message", "InnerException", "StackTrace", "Data", "Source", "HResult"}
 # Variables of the module that always hold an interop object, by their names.
-INTEROP_VARIABLES = {"client": "LinkedServerClient", "opened": "LinkedServerClient",
+INTEROP_VARIABLES = {"client": "LinkedServerClient", "State.Opened": "LinkedServerClient",
                      "Connection": "LinkedServerClient", "spec": "LinkedServerSpec",
                      "exception": "LinkedServerException"}
 
@@ -183,7 +187,7 @@ def check_interop_calls(interop):
         source = path.read_text(encoding="utf-8")
         where = path.relative_to(ROOT)
         calls = [(INTEROP_VARIABLES[m.group(1)], m.group(2), m.end() - 1 if m.group(3) else None)
-                 for m in re.finditer(r"\$(\w+)\.(\w+)(\()?", source) if m.group(1) in INTEROP_VARIABLES]
+                 for m in re.finditer(r"\$((?:State\.)?\w+)\.(\w+)(\()?", source) if m.group(1) in INTEROP_VARIABLES]
         calls += [(m.group(1), m.group(2), m.end() - 1 if m.group(3) else None)
                   for m in re.finditer(r"\[LinkedServer\.Interop\.(\w+)\]::(\w+)(\()?", source)]
         for class_name, member, paren in calls:
@@ -201,6 +205,58 @@ def check_interop_calls(interop):
                 check(arity in methods.get(member, ()),
                       f"{where}: {class_name}.{member} with {arity} arguments does not exist")
     return used
+
+
+def check_help(name, function, source):
+    """Comment-based help with .SYNOPSIS, .DESCRIPTION, .EXAMPLE and exactly one .PARAMETER per
+    parameter."""
+    comment = help_comment(function, source)
+    for keyword in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
+        check(keyword in comment, f"{name}: help has no {keyword}")
+    declared = parameters(function, source)
+    documented = re.findall(r"^\s*\.PARAMETER\s+(\S+)", comment, re.M)
+    for parameter in declared:
+        check(parameter in documented, f"{name}: parameter -{parameter} has no .PARAMETER help")
+    for parameter in documented:
+        check(parameter in declared, f"{name}: .PARAMETER {parameter} documents no parameter")
+    return declared
+
+
+def named_block(function, source, keyword):
+    """The text of a function's begin/process/end block ('' when it has none)."""
+    for node in walk(function):
+        if node.type == "named_block":
+            block = text(source, node)
+            if block.split(None, 1)[0].lower() == keyword:
+                return block
+    return ""
+
+
+# The command that opens connections itself, so the only one without -Connection.
+CONNECTING_COMMAND = "Connect-LinkedServerInstance"
+
+
+def check_client_handling(name, function, source, declared):
+    """-Connection / -SqlInstance handling goes through the two Private helpers."""
+    if name == CONNECTING_COMMAND:
+        check("Connection" not in declared, f"{name}: should not take -Connection")
+        return
+    check("Connection" in declared, f"{name}: has no -Connection parameter")
+    begin = named_block(function, source, "begin")
+    process = named_block(function, source, "process")
+    end = named_block(function, source, "end")
+    check(re.search(r"\$state\s*=\s*@\{\s*Opened\s*=\s*\$null;\s*Emitted\s*=\s*\$false\s*\}", begin),
+          f"{name}: begin does not create $state = @{{ Opened = $null; Emitted = $false }}")
+    check(re.search(r"\$client\s*=\s*Resolve-LinkedServerClient -ParameterSetName \$PSCmdlet\.ParameterSetName "
+                    r"-BoundParameters \$PSBoundParameters -State \$state", process),
+          f"{name}: process does not get $client from Resolve-LinkedServerClient")
+    check(re.search(r"^\s*Close-LinkedServerClient -State \$state\s*$", end, re.M),
+          f"{name}: end does not call Close-LinkedServerClient -State $state")
+    whole = text(source, function)
+    check(not re.search(r"\$Connection\b", whole.replace("[LinkedServer.Interop.LinkedServerClient]$Connection", "")),
+          f"{name}: uses $Connection directly instead of Resolve-LinkedServerClient")
+    check("Connect-LinkedServerInstance" not in whole.split("#>", 1)[-1],
+          f"{name}: connects itself instead of through Resolve-LinkedServerClient")
 
 
 def exported_functions(manifest):
@@ -241,15 +297,8 @@ def main():
         check(verb in APPROVED_VERBS, f"{name}: verb {verb} is not an approved verb")
         check("Dba" not in noun and not noun.startswith("Sql"), f"{name}: name may clash with dbatools/SqlServer")
 
-        comment = help_comment(function, source)
-        for keyword in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
-            check(keyword in comment, f"{name}: help has no {keyword}")
-        declared = parameters(function, source)
-        documented = re.findall(r"^\s*\.PARAMETER\s+(\S+)", comment, re.M)
-        for parameter in declared:
-            check(parameter in documented, f"{name}: parameter -{parameter} has no .PARAMETER help")
-        for parameter in documented:
-            check(parameter in declared, f"{name}: .PARAMETER {parameter} documents no parameter")
+        declared = check_help(name, function, source)
+        check_client_handling(name, function, source, declared)
 
         arguments, impact = cmdlet_binding_arguments(function, source)
         changes = verb in CHANGING_VERBS
@@ -260,6 +309,19 @@ def main():
         if changes:
             check("ShouldProcess(" in source.decode("utf-8"), f"{name}: never calls ShouldProcess")
     print(f"checked {len(exports)} exported commands")
+
+    helpers = sorted((MODULE / "Private").glob("*.ps1"))
+    module_text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(MODULE.rglob("*.ps1")))
+    for path in helpers:
+        source = path.read_bytes()
+        _, tree = syntax_problems(source)
+        function = function_node(tree, source, path.stem)
+        if not check(function is not None, f"{path.stem}: function not defined in {path.relative_to(ROOT)}"):
+            continue
+        check_help(path.stem, function, source)
+        check(len(re.findall(rf"^\s*(?:\$\w+ = )?{re.escape(path.stem)} ", module_text, re.M)) > 0,
+              f"{path.stem}: Private helper is never called")
+    print(f"checked {len(helpers)} private helpers")
 
     classes = set(re.findall(r"\bclass\s+(\w+)", interop))
     for key in ("TypesToProcess", "FormatsToProcess"):

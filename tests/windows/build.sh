@@ -6,7 +6,11 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-target="${CARGO_TARGET_DIR:-$root/target}"
+# Where cargo puts its output: it resolves a relative CARGO_TARGET_DIR (or a config's target-dir)
+# against its own working directory, which need not be the caller's.
+target="$(cd "$root" && cargo metadata --no-deps --format-version 1 \
+    | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)"
+[[ -n "$target" ]] || { echo "FAIL: cargo metadata did not report a target directory" >&2; exit 1; }
 profile="${1:-debug}"
 dll="$target/x86_64-pc-windows-gnu/$profile/linkedsrv.dll"
 release_flag=()

@@ -3,9 +3,14 @@ function Write-LinkedServerError {
     .SYNOPSIS
     Reports a failed library call as an ErrorRecord with a category and the SQL number in its id.
     .DESCRIPTION
-    Finds the LinkedServerException (or ArgumentException) behind an error record and writes it
-    through the calling cmdlet, as a non-terminating error unless -Terminating is given. Any other
-    exception is rethrown as a terminating error unchanged.
+    Finds the exception behind an error record and writes it through the calling cmdlet, as a
+    non-terminating error unless -Terminating is given: a LinkedServerException with its own id
+    and category; an ArgumentException as LinkedServer.InvalidArgument (InvalidArgument); an
+    ObjectDisposedException (a call on a closed client) as LinkedServer.ConnectionClosed
+    (InvalidOperation); a failure to load the native library (DllNotFoundException,
+    EntryPointNotFoundException, NotSupportedException for an ABI mismatch, BadImageFormatException)
+    as LinkedServer.Library (ResourceUnavailable). Any other exception is rethrown as a terminating
+    error unchanged.
     .PARAMETER Cmdlet
     The calling command's $PSCmdlet.
     .PARAMETER ErrorRecord
@@ -26,23 +31,42 @@ function Write-LinkedServerError {
         [object]$Target,
         [switch]$Terminating
     )
-    # .NET method calls wrap the exception in a MethodInvocationException.
+    # Exceptions that are not LinkedServerExceptions but still have a known meaning here.
+    $known = @(
+        @{ Type = [System.ObjectDisposedException]; Id = 'LinkedServer.ConnectionClosed'; Category = 'InvalidOperation' },
+        @{ Type = [System.ArgumentException]; Id = 'LinkedServer.InvalidArgument'; Category = 'InvalidArgument' },
+        @{ Type = [System.DllNotFoundException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' },
+        @{ Type = [System.EntryPointNotFoundException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' },
+        @{ Type = [System.NotSupportedException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' },
+        @{ Type = [System.BadImageFormatException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' }
+    )
+    # .NET method calls wrap the exception in a MethodInvocationException: look inside.
     $exception = $ErrorRecord.Exception
-    while ($null -ne $exception -and $exception -isnot [LinkedServer.Interop.LinkedServerException] -and
-        $exception -isnot [System.ArgumentException]) {
+    $errorId = $null
+    while ($null -ne $exception) {
+        if ($exception -is [LinkedServer.Interop.LinkedServerException]) {
+            $errorId = $exception.ErrorId
+            $category = $exception.ErrorCategory
+        }
+        else {
+            foreach ($entry in $known) {
+                if ($exception -is $entry.Type) {
+                    $errorId = $entry.Id
+                    $category = $entry.Category
+                    break
+                }
+            }
+        }
+        if ($null -ne $errorId) {
+            break
+        }
         $exception = $exception.InnerException
     }
-    if ($null -eq $exception) {
+    if ($null -eq $errorId) {
         $Cmdlet.ThrowTerminatingError($ErrorRecord)
     }
-    if ($exception -is [LinkedServer.Interop.LinkedServerException]) {
-        $record = New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
-            $exception, $exception.ErrorId, [System.Management.Automation.ErrorCategory]$exception.ErrorCategory, $Target)
-    }
-    else {
-        $record = New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
-            $exception, 'LinkedServer.InvalidArgument', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target)
-    }
+    $record = New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
+        $exception, $errorId, [System.Management.Automation.ErrorCategory]$category, $Target)
     if ($Terminating) {
         $Cmdlet.ThrowTerminatingError($record)
     }

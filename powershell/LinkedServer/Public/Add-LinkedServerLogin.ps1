@@ -62,7 +62,7 @@ function Add-LinkedServerLogin {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
         $modes = @($UseSelf.IsPresent, [bool]$RemoteCredential, $NoSecurityContext.IsPresent) -eq $true
         if ($modes.Count -ne 1) {
             $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
@@ -71,15 +71,7 @@ function Add-LinkedServerLogin {
         }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         # An omitted -LocalLogin ('' in a [string] parameter) means every login (NULL).
         $local = if ($LocalLogin) { $LocalLogin } else { $null }
         $who = if ($local) { "login '$local'" } else { 'every login' }
@@ -107,8 +99,6 @@ function Add-LinkedServerLogin {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

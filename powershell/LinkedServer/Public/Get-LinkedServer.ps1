@@ -52,23 +52,19 @@ function Get-LinkedServer {
         [switch]$TrustServerCertificate
     )
     begin {
-        # Not disposed at the end: the output objects go on using the connection.
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         if (-not $Name) {
             Write-Verbose "Listing linked servers on $client"
             try {
-                $client.List()
+                $servers = $client.List()
+                # The objects carry the connection: it must outlive this command.
+                if ($servers.Count -gt 0) {
+                    $state.Emitted = $true
+                }
+                $servers
             }
             catch {
                 Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target "$client"
@@ -78,11 +74,16 @@ function Get-LinkedServer {
         foreach ($serverName in $Name) {
             Write-Verbose "Reading linked server '$serverName' on $client"
             try {
-                $client.Get($serverName)
+                $server = $client.Get($serverName)
+                $state.Emitted = $true
+                $server
             }
             catch {
                 Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $serverName
             }
         }
+    }
+    end {
+        Close-LinkedServerClient -State $state
     }
 }

@@ -104,24 +104,19 @@ function New-LinkedServer {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         try {
             $spec = [LinkedServer.Interop.LinkedServerSpec]::FromParameters($PSBoundParameters)
             Write-Verbose "Creating linked server '$Name' on $client with spec $spec"
             if ($PSCmdlet.ShouldProcess("$Name on $client", 'Create linked server')) {
                 $client.Create($Name, $spec)
-                $client.Get($Name)
+                $created = $client.Get($Name)
+                # The object carries the connection: it must outlive this command.
+                $state.Emitted = $true
+                $created
             }
         }
         catch {
@@ -129,8 +124,6 @@ function New-LinkedServer {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

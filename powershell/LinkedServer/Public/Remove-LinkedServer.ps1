@@ -53,21 +53,13 @@ function Remove-LinkedServer {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
             $ConfirmPreference = 'None'
         }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         try {
             Write-Verbose "Dropping linked server '$Name' on $client (drop logins: $DropLogins)"
             if ($PSCmdlet.ShouldProcess("$Name on $client", 'Drop linked server')) {
@@ -79,8 +71,6 @@ function Remove-LinkedServer {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

@@ -55,21 +55,13 @@ function Remove-LinkedServerLogin {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
             $ConfirmPreference = 'None'
         }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         # An omitted -LocalLogin (or a null one from pipeline input) means every login (NULL).
         $local = if ($LocalLogin) { $LocalLogin } else { $null }
         $who = if ($local) { "login '$local'" } else { 'every login' }
@@ -84,8 +76,6 @@ function Remove-LinkedServerLogin {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

@@ -113,7 +113,7 @@ function Set-LinkedServerOption {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
         $changes = [LinkedServer.Interop.LinkedServerOptions]::FromParameters($PSBoundParameters)
         if ($Name) {
             $changes.Add([System.Collections.Generic.KeyValuePair[string, object]]::new($Name, $Value))
@@ -125,26 +125,26 @@ function Set-LinkedServerOption {
         }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
+        # After a rename ('name', from -NewName or -Name name) the later calls use the new name.
+        $serverName = $LinkedServer
         try {
             foreach ($change in $changes) {
                 $text = [LinkedServer.Interop.LinkedServerOptions]::FormatValue($change.Value)
                 $shown = [LinkedServer.Interop.LinkedServerOptions]::DisplayValue($change.Key, $text)
-                Write-Verbose "Setting '$($change.Key)' to $shown on linked server '$LinkedServer' ($client)"
-                if ($PSCmdlet.ShouldProcess("$LinkedServer on $client", "Set '$($change.Key)' to $shown")) {
-                    $client.SetOption($LinkedServer, $change.Key, $text)
+                Write-Verbose "Setting '$($change.Key)' to $shown on linked server '$serverName' ($client)"
+                if ($PSCmdlet.ShouldProcess("$serverName on $client", "Set '$($change.Key)' to $shown")) {
+                    $client.SetOption($serverName, $change.Key, $text)
+                    if ($change.Key -eq 'name') {
+                        $serverName = $text
+                    }
                 }
             }
             if ($PassThru) {
-                $client.Get($LinkedServer)
+                $changed = $client.Get($serverName)
+                # The object carries the connection: it must outlive this command.
+                $state.Emitted = $true
+                $changed
             }
         }
         catch {
@@ -152,8 +152,6 @@ function Set-LinkedServerOption {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

@@ -51,18 +51,10 @@ function Test-LinkedServer {
         [switch]$TrustServerCertificate
     )
     begin {
-        $opened = $null
+        $state = @{ Opened = $null; Emitted = $false }
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Connection') {
-            $client = $Connection
-        }
-        else {
-            if (-not $opened) {
-                $opened = Open-LinkedServerConnection -BoundParameters $PSBoundParameters
-            }
-            $client = $opened
-        }
+        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         try {
             Write-Verbose "Testing linked server '$Name' on $client"
             $client.TryTest($Name)
@@ -72,8 +64,6 @@ function Test-LinkedServer {
         }
     }
     end {
-        if ($opened) {
-            $opened.Dispose()
-        }
+        Close-LinkedServerClient -State $state
     }
 }

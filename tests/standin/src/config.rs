@@ -27,6 +27,29 @@ pub enum ServerRole {
     None,
 }
 
+impl ServerRole {
+    /// A role as `--login USER:PASSWORD:ROLE` names it (any case); `none` is no role.
+    pub fn parse(text: &str) -> Option<ServerRole> {
+        match text.to_ascii_lowercase().as_str() {
+            "sysadmin" => Some(ServerRole::Sysadmin),
+            "setupadmin" => Some(ServerRole::Setupadmin),
+            "securityadmin" => Some(ServerRole::Securityadmin),
+            "none" => Some(ServerRole::None),
+            _ => None,
+        }
+    }
+
+    /// The fixed server role's name as `sys.server_principals` shows it; `None` for no role.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            ServerRole::Sysadmin => Some("sysadmin"),
+            ServerRole::Setupadmin => Some("setupadmin"),
+            ServerRole::Securityadmin => Some("securityadmin"),
+            ServerRole::None => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginSpec {
     pub name: String,
@@ -50,6 +73,51 @@ pub struct FaultPlan {
     pub stall_at_procedure: Option<String>,
     /// Answer the N-th request with this error number instead of running it.
     pub fail_request: Option<(u64, i32)>,
+}
+
+impl FaultPlan {
+    /// Arms one fault by the name the control procedure uses (`latency_ms`, `drop_at_request`,
+    /// `stall_at_request`, `drop_at_procedure`, `stall_at_procedure`, `fail_request` as
+    /// `N:ERRNO`), or disarms all with `clear`. The CLI flags are the same names with dashes.
+    /// Request numbers count from 1, so 0 is refused; so are empty procedure names.
+    pub fn set(&mut self, fault: &str, value: Option<&str>) -> Result<(), String> {
+        let value = value.map(str::trim);
+        let text = || value.ok_or_else(|| format!("{fault} needs a value"));
+        let number = |text: &str| {
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{fault}: {text:?} is not a valid number"))
+        };
+        let request = |text: &str| match number(text)? {
+            0 => Err(format!("{fault}: request numbers start at 1")),
+            n => Ok(n),
+        };
+        let procedure = || match text()? {
+            "" => Err(format!("{fault} needs a procedure name")),
+            name => Ok(name.to_string()),
+        };
+        match fault.to_ascii_lowercase().as_str() {
+            "clear" => *self = FaultPlan::default(),
+            "latency_ms" => self.latency_ms = number(text()?)?,
+            "drop_at_request" => self.drop_at_request = Some(request(text()?)?),
+            "stall_at_request" => self.stall_at_request = Some(request(text()?)?),
+            "drop_at_procedure" => self.drop_at_procedure = Some(procedure()?),
+            "stall_at_procedure" => self.stall_at_procedure = Some(procedure()?),
+            "fail_request" => {
+                let pair = text()?;
+                let (at, error) = pair
+                    .split_once(':')
+                    .ok_or_else(|| format!("{fault} {pair}: expected N:ERRNO"))?;
+                let error = error
+                    .trim()
+                    .parse::<i32>()
+                    .map_err(|_| format!("{fault}: {error:?} is not a valid error number"))?;
+                self.fail_request = Some((request(at)?, error));
+            }
+            other => return Err(format!("unknown fault {other}")),
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,5 +214,52 @@ impl InstanceConfig {
     pub fn with_peer(mut self, network_name: &str, addr: SocketAddr) -> Self {
         self.peers.push((network_name.into(), addr));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_plan_set_by_name() {
+        let mut plan = FaultPlan::default();
+        plan.set("latency_ms", Some("0")).unwrap();
+        plan.set("DROP_AT_REQUEST", Some(" 3 ")).unwrap();
+        plan.set("stall_at_procedure", Some("sp_who")).unwrap();
+        plan.set("fail_request", Some("2:50000")).unwrap();
+        assert_eq!(plan.drop_at_request, Some(3));
+        assert_eq!(plan.stall_at_procedure.as_deref(), Some("sp_who"));
+        assert_eq!(plan.fail_request, Some((2, 50000)));
+        for (fault, value) in [
+            ("drop_at_request", Some("0")),
+            ("stall_at_request", Some("0")),
+            ("fail_request", Some("0:1")),
+            ("fail_request", Some("1")),
+            ("latency_ms", Some("-1")),
+            ("drop_at_procedure", Some("")),
+            ("drop_at_procedure", None),
+            ("no_such_fault", Some("1")),
+        ] {
+            let before = plan.clone();
+            assert!(plan.set(fault, value).is_err(), "{fault} {value:?}");
+            assert_eq!(plan, before, "a refused fault changes nothing");
+        }
+        plan.set("clear", None).unwrap();
+        assert_eq!(plan, FaultPlan::default());
+    }
+
+    #[test]
+    fn server_role_names_round_trip() {
+        for role in [
+            ServerRole::Sysadmin,
+            ServerRole::Setupadmin,
+            ServerRole::Securityadmin,
+        ] {
+            assert_eq!(role.name().and_then(ServerRole::parse), Some(role));
+        }
+        assert_eq!(ServerRole::parse("NONE"), Some(ServerRole::None));
+        assert_eq!(ServerRole::None.name(), None);
+        assert_eq!(ServerRole::parse("serveradmin"), None);
     }
 }

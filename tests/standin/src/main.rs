@@ -79,27 +79,19 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
                     .push((non_empty(flag, name)?, parse_addr(flag, addr)?));
             }
             "--biztalk" => config.biztalk = Some(PathBuf::from(value()?)),
-            "--latency-ms" => faults.latency_ms = parse_number(flag, value()?)?,
             "--state" => config.state_file = Some(PathBuf::from(value()?)),
             "--cert-out" => config.cert_out = Some(PathBuf::from(value()?)),
             "--case-sensitive" => config.case_sensitive = true,
-            "--drop-at-request" => {
-                faults.drop_at_request = Some(parse_request_number(flag, value()?)?)
-            }
-            "--drop-at-procedure" => faults.drop_at_procedure = Some(non_empty(flag, value()?)?),
-            "--stall-at-request" => {
-                faults.stall_at_request = Some(parse_request_number(flag, value()?)?)
-            }
-            "--stall-at-procedure" => faults.stall_at_procedure = Some(non_empty(flag, value()?)?),
-            "--fail-request" => {
-                let text = value()?;
-                let (request, number) = text
-                    .split_once(':')
-                    .ok_or_else(|| format!("--fail-request {text}: expected N:ERRNO"))?;
-                faults.fail_request = Some((
-                    parse_request_number(flag, request)?,
-                    parse_number(flag, number)?,
-                ));
+            "--latency-ms"
+            | "--drop-at-request"
+            | "--drop-at-procedure"
+            | "--stall-at-request"
+            | "--stall-at-procedure"
+            | "--fail-request" => {
+                let fault = flag.trim_start_matches('-').replace('-', "_");
+                faults
+                    .set(&fault, Some(value()?))
+                    .map_err(|error| format!("{flag}: {error}"))?
             }
             "--behaviour" => switch_behaviour(&mut config.behaviour, value()?)?,
             other => return Err(format!("unknown flag {other} (see --help)")),
@@ -140,34 +132,11 @@ fn non_empty(flag: &str, text: &str) -> Result<String, String> {
     }
 }
 
-fn parse_number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{flag}: {text:?} is not a valid number"))
-}
-
-/// Request numbers count from 1.
-fn parse_request_number(flag: &str, text: &str) -> Result<u64, String> {
-    match parse_number(flag, text)? {
-        0 => Err(format!("{flag}: request numbers start at 1")),
-        n => Ok(n),
-    }
-}
-
 fn parse_addr(flag: &str, text: &str) -> Result<SocketAddr, String> {
     text.to_socket_addrs()
         .map_err(|error| format!("{flag} {text}: {error}"))?
         .next()
         .ok_or_else(|| format!("{flag} {text}: no address"))
-}
-
-fn parse_role(text: &str) -> Option<ServerRole> {
-    match text.to_ascii_lowercase().as_str() {
-        "sysadmin" => Some(ServerRole::Sysadmin),
-        "setupadmin" => Some(ServerRole::Setupadmin),
-        "securityadmin" => Some(ServerRole::Securityadmin),
-        "none" => Some(ServerRole::None),
-        _ => None,
-    }
 }
 
 /// USER:PASSWORD[:ROLE]; the password may itself contain ':' (a trailing known role wins).
@@ -176,7 +145,9 @@ fn parse_login(text: &str) -> Result<LoginSpec, String> {
         .split_once(':')
         .ok_or_else(|| "--login: expected USER:PASSWORD[:ROLE]".to_string())?;
     let (password, role) = match rest.rsplit_once(':') {
-        Some((password, role)) if parse_role(role).is_some() => (password, parse_role(role)),
+        Some((password, role)) if ServerRole::parse(role).is_some() => {
+            (password, ServerRole::parse(role))
+        }
         _ => (rest, None),
     };
     if name.is_empty() {

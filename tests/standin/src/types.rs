@@ -1,6 +1,17 @@
 //! The contract between the wire layer and the engine: decoded requests in, reply items out.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+/// A DATETIME from its stored parts, days since 1900-01-01 and 1/300-second ticks since
+/// midnight, rounded to the millisecond as SQL Server shows it (tick 2 = .007); `None` when out
+/// of range.
+pub fn datetime_from_ticks(days: i64, ticks: u64) -> Option<NaiveDateTime> {
+    let epoch = NaiveDate::from_ymd_opt(1900, 1, 1)?.and_hms_opt(0, 0, 0)?;
+    let millis = i64::try_from(ticks).ok()?.checked_mul(10)?.checked_add(1)? / 3;
+    epoch
+        .checked_add_signed(Duration::try_days(days)?)?
+        .checked_add_signed(Duration::milliseconds(millis))
+}
 
 /// SQL types the stand-in sends in COLMETADATA and receives in RPC parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,4 +185,21 @@ pub enum Request {
     Batch(String),
     /// One or more RPCs sent in one message.
     Rpc(Vec<RpcCall>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_ticks_round_to_the_millisecond() {
+        let moment = |days, ticks| {
+            datetime_from_ticks(days, ticks).map(|m| m.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+        };
+        assert_eq!(moment(0, 0).as_deref(), Some("1900-01-01 00:00:00.000"));
+        assert_eq!(moment(1, 1).as_deref(), Some("1900-01-02 00:00:00.003"));
+        assert_eq!(moment(1, 2).as_deref(), Some("1900-01-02 00:00:00.007"));
+        assert_eq!(moment(-1, 300).as_deref(), Some("1899-12-31 00:00:01.000"));
+        assert_eq!(moment(i64::MAX, 0), None);
+    }
 }

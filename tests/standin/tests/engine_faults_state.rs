@@ -8,7 +8,7 @@ use engine_support::*;
 use tds_standin::config::FaultPlan;
 use tds_standin::engine::Instance;
 use tds_standin::types::{AfterReply, ProcRef, Request, RpcCall, SqlValue};
-use tds_standin::InstanceConfig;
+use tds_standin::{InstanceConfig, ServerRole};
 
 fn temp_file(tag: &str) -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -170,7 +170,17 @@ async fn state_file_survives_a_restart_without_passwords() {
         !text.contains(SA_PASSWORD),
         "login passwords are never written"
     );
-    let instance = Instance::new(config).unwrap();
+    let identity = || {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&path).unwrap().ino()
+    };
+    let written = identity();
+    let instance = Instance::new(config.clone()).unwrap();
+    assert_eq!(
+        identity(),
+        written,
+        "an unchanged catalog is not rewritten at start"
+    );
     let servers = instance.servers();
     assert_eq!(
         servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
@@ -184,6 +194,15 @@ async fn state_file_survives_a_restart_without_passwords() {
         reply.no_errors().result().rows,
         vec![vec![SqlValue::Int(77), s("remote"), s("plain")]]
     );
+    drop(instance);
+    let with_new_login = config.with_login("newcomer", "pw", ServerRole::None);
+    let _instance = Instance::new(with_new_login).unwrap();
+    assert_ne!(
+        identity(),
+        written,
+        "a configuration change is written at start"
+    );
+    assert!(std::fs::read_to_string(&path).unwrap().contains("newcomer"));
     let _ = std::fs::remove_file(path);
 }
 
@@ -264,4 +283,23 @@ async fn biztalk_management_database() {
     assert_eq!(reply.results()[0].rows[0][0], s("LOCALSRV"));
     assert_eq!(reply.error().number, 2812);
     let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn the_control_procedure_refuses_request_zero() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    // Request numbers count from 1, as on the command line.
+    for zero in [
+        "drop_at_request', N'0",
+        "stall_at_request', N'0",
+        "fail_request', N'0:7202",
+    ] {
+        assert_eq!(
+            error_number(&mut sa, &format!("EXEC sp_standin_set_fault N'{zero}'")).await,
+            15600,
+            "{zero}"
+        );
+    }
+    assert_eq!(instance.faults(), FaultPlan::default());
 }

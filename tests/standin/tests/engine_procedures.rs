@@ -362,6 +362,11 @@ async fn case_sensitive_instance_keeps_both_names() {
     config.case_sensitive = true;
     let instance = tds_standin::engine::Instance::new(config).unwrap();
     let mut sa = sa(&instance);
+    // Catalog views are lower-case names, compared by the instance collation like any object.
+    assert_eq!(
+        error_number(&mut sa, "SELECT name FROM sys.SERVERS").await,
+        208
+    );
     run(
         &mut sa,
         "EXEC sp_addlinkedserver N'x'; EXEC sp_addlinkedserver N'X', N'sql server'",
@@ -1049,6 +1054,66 @@ async fn four_part_calls_check_the_link_first() {
     // The local server's own name runs locally.
     let reply = run(&mut sa, "EXEC [LOCALSRV].master.dbo.sp_GetServerName").await;
     assert_eq!(reply.scalar(), s("LOCALSRV"));
+}
+
+fn rolled_back(reply: &Reply) -> bool {
+    reply.0.iter().any(|item| {
+        matches!(
+            item,
+            ReplyItem::EnvChange(EnvChange::RollbackTransaction(_))
+        )
+    })
+}
+
+#[tokio::test]
+async fn a_refused_link_called_by_rpc_ends_the_transaction() {
+    use tds_standin::types::{ProcRef, Request, RpcCall};
+    let instance = instance();
+    let mut sa = sa(&instance);
+    run(
+        &mut sa,
+        "EXEC sp_addlinkedserver N'R1', N'', N'MSDASQL', N'dsn'",
+    )
+    .await
+    .no_errors();
+    run(&mut sa, "BEGIN TRAN").await.no_errors();
+    let call = || RpcCall {
+        procedure: ProcRef::Name("R1.master.dbo.sp_GetServerName".into()),
+        params: Vec::new(),
+    };
+    let reply = Reply(sa.execute(Request::Rpc(vec![call(), call()])).await.items);
+    assert_eq!(
+        reply.error_numbers(),
+        vec![7411],
+        "the second call did not run"
+    );
+    assert!(rolled_back(&reply));
+    assert_eq!(
+        run(&mut sa, "SELECT @@TRANCOUNT").await.scalar(),
+        SqlValue::Int(0)
+    );
+}
+
+#[tokio::test]
+async fn sp_testlinkedserver_refused_does_not_end_the_batch() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    run(&mut sa, "EXEC sp_addlinkedserver N'T1', N'SQL Server'")
+        .await
+        .no_errors();
+    run(&mut sa, "EXEC sp_serveroption T1, 'data access', 'false'")
+        .await
+        .no_errors();
+    let reply = run(
+        &mut sa,
+        "BEGIN TRAN; EXEC sp_testlinkedserver T1; SELECT @@TRANCOUNT",
+    )
+    .await;
+    assert_eq!(reply.error_numbers(), vec![7411]);
+    assert!(!rolled_back(&reply));
+    assert_eq!(reply.return_statuses(), vec![1]);
+    assert_eq!(reply.scalar(), SqlValue::Int(1), "the batch went on");
+    run(&mut sa, "ROLLBACK").await.no_errors();
 }
 
 #[tokio::test]

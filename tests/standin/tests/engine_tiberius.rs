@@ -106,15 +106,36 @@ async fn four_part_call_returns_the_remote_name_in_every_mode() {
                 (Some("B"), Some("BizTalkMsgBoxDb"))
             ]
         );
-        let rows = client
-            .query("EXEC sp_testlinkedserver @P1", &[&"B"])
+        let results = client
+            .query(
+                "DECLARE @rc int = -1; EXEC @rc = sp_testlinkedserver @P1; SELECT @rc",
+                &[&"B"],
+            )
             .await
             .unwrap()
             .into_results()
             .await
             .unwrap();
-        assert!(rows.is_empty(), "sp_testlinkedserver succeeds silently");
+        assert_eq!(results.len(), 1, "sp_testlinkedserver succeeds silently");
+        assert_eq!(results[0][0].get::<i32, _>(0), Some(0), "mode {mode:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_link_still_reaches_its_server() {
+    let (_b, a) = pair(EncryptMode::On, EncryptMode::On);
+    let instance = a.instance();
+    let mut sa = sa(&instance);
+    run(&mut sa, "EXEC sp_addlinkedserver N'B', N'SQL Server'")
+        .await
+        .no_errors();
+    // The rename is local only (reference 8.1): the link keeps its network name.
+    run(&mut sa, "EXEC sp_serveroption N'B', 'name', N'B2'")
+        .await
+        .no_errors();
+    let reply = run(&mut sa, "EXEC [B2].master.dbo.sp_GetServerName").await;
+    reply.no_errors();
+    assert_eq!(reply.scalar(), s("B"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,5 +258,33 @@ async fn unreachable_peer_is_7303() {
     assert_eq!(
         (reply.messages()[0].number, reply.messages()[0].class),
         (7412, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_that_never_answers_costs_one_connect_timeout() {
+    // The kernel accepts the connection into the backlog; nothing ever answers PRELOGIN.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a =
+        spawn(InstanceConfig::new("A").with_peer("SILENT", silent.local_addr().unwrap())).unwrap();
+    let instance = a.instance();
+    let mut sa = sa(&instance);
+    run(
+        &mut sa,
+        "EXEC sp_addlinkedserver N'SILENT'; EXEC sp_serveroption N'SILENT', 'connect timeout', 1",
+    )
+    .await
+    .no_errors();
+    let started = std::time::Instant::now();
+    let reply = run(&mut sa, "EXEC SILENT.master.dbo.sp_GetServerName").await;
+    let elapsed = started.elapsed();
+    assert_eq!(reply.error().number, 7303);
+    assert_eq!(
+        reply.messages()[0].text,
+        "OLE DB provider \"MSOLEDBSQL\" for linked server \"SILENT\" returned message \"Login timeout expired\"."
+    );
+    assert!(
+        elapsed < std::time::Duration::from_millis(1900),
+        "one attempt of 1 s, not one per encryption level: {elapsed:?}"
     );
 }

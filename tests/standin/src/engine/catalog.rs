@@ -96,11 +96,6 @@ impl ServerRow {
         }
     }
 
-    /// A product of exactly `SQL Server` (any case) makes a "SQL Server link".
-    pub fn is_sql_server_product(&self) -> bool {
-        self.product == "SQL Server"
-    }
-
     /// Providers that speak TDS to another SQL Server, so the stand-in can hop through them.
     pub fn uses_sql_server_provider(&self) -> bool {
         let provider = self.provider.to_ascii_uppercase();
@@ -204,15 +199,6 @@ pub fn role_grants(role: ServerRole, permission: Permission) -> bool {
     }
 }
 
-pub fn role_name(role: ServerRole) -> Option<&'static str> {
-    match role {
-        ServerRole::Sysadmin => Some("sysadmin"),
-        ServerRole::Setupadmin => Some("setupadmin"),
-        ServerRole::Securityadmin => Some("securityadmin"),
-        ServerRole::None => None,
-    }
-}
-
 /// Fixed server roles as `sys.server_principals` lists them (name, principal_id).
 pub const FIXED_ROLES: [(&str, i32); 10] = [
     ("public", 2),
@@ -233,26 +219,16 @@ pub struct Catalog {
     pub servers: Vec<ServerRow>,
     pub linked_logins: Vec<LinkedLogin>,
     pub logins: Vec<Login>,
-    #[serde(skip, default = "default_collation")]
-    pub collation: Collation,
-}
-
-fn default_collation() -> Collation {
-    Collation {
-        case_sensitive: false,
-    }
 }
 
 impl Catalog {
-    pub fn find_server(&self, name: &str) -> Option<&ServerRow> {
-        self.servers
-            .iter()
-            .find(|s| self.collation.eq(&s.name, name))
+    /// The server named `name` under the instance collation.
+    pub fn find_server(&self, collation: Collation, name: &str) -> Option<&ServerRow> {
+        self.servers.iter().find(|s| collation.eq(&s.name, name))
     }
-    pub fn find_login(&self, name: &str) -> Option<&Login> {
-        self.logins
-            .iter()
-            .find(|l| self.collation.eq(&l.name, name))
+    /// The login named `name` under the instance collation.
+    pub fn find_login(&self, collation: Collation, name: &str) -> Option<&Login> {
+        self.logins.iter().find(|l| collation.eq(&l.name, name))
     }
     pub fn login_by_id(&self, principal_id: i32) -> Option<&Login> {
         self.logins.iter().find(|l| l.principal_id == principal_id)

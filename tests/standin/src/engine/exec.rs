@@ -10,7 +10,7 @@ use super::messages;
 use super::parser::{parse_batch, ArgValue, Cond, ExecStmt, ParseError, Statement, Stmt};
 use super::procedures::{CallArg, CallResult};
 use super::select::Env;
-use super::value::{convert, to_text, type_name, Typed};
+use super::value::{convert, to_text, type_name, Typed, NAME_COLLATION};
 use super::Session;
 use crate::types::{
     done_status, Done, DoneKind, EnvChange, ProcRef, ReplyItem, RpcCall, ServerMessage, SqlType,
@@ -37,7 +37,7 @@ pub struct Var {
     pub value: SqlValue,
 }
 
-/// The variables of one batch or procedure scope, keyed by lower-cased name.
+/// The variables of one batch or procedure scope, keyed by `NAME_COLLATION`.
 #[derive(Debug, Default)]
 pub struct Frame {
     pub vars: HashMap<String, Var>,
@@ -45,11 +45,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn get(&self, name: &str) -> Option<&Var> {
-        self.vars.get(&name.to_lowercase())
+        self.vars.get(&NAME_COLLATION.key(name))
     }
     pub fn declare(&mut self, name: &str, ty: SqlType) {
         self.vars.insert(
-            name.to_lowercase(),
+            NAME_COLLATION.key(name),
             Var {
                 ty,
                 value: SqlValue::Null,
@@ -60,10 +60,13 @@ impl Frame {
     pub fn assign(&mut self, name: &str, value: &Typed) -> Result<(), (String, String)> {
         // The parser has checked the declaration; a DECLARE in a branch that did not run still
         // declares the variable in T-SQL, so it is created here with the value's type.
-        let var = self.vars.entry(name.to_lowercase()).or_insert_with(|| Var {
-            ty: value.ty.clone(),
-            value: SqlValue::Null,
-        });
+        let var = self
+            .vars
+            .entry(NAME_COLLATION.key(name))
+            .or_insert_with(|| Var {
+                ty: value.ty.clone(),
+                value: SqlValue::Null,
+            });
         var.value = convert(value, &var.ty)?.value;
         Ok(())
     }
@@ -75,6 +78,8 @@ pub struct Outcome {
     pub error: bool,
     /// The error ends the batch (later statements do not run).
     pub abort: bool,
+    /// The error ends the batch and rolls back an open transaction (a link refused with 7411).
+    pub ends_transaction: bool,
     pub count: Option<u64>,
     pub cur_cmd: u16,
     /// EXEC whose procedure ran: its return status (RETURNSTATUS + DONEPROC at batch level).
@@ -82,7 +87,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn cmd(cur_cmd: u16) -> Self {
+    pub(super) fn cmd(cur_cmd: u16) -> Self {
         Outcome {
             cur_cmd,
             ..Default::default()
@@ -146,6 +151,21 @@ impl Session {
         msg
     }
 
+    /// A catalogued message with the state a particular raiser uses instead of 1.
+    pub(super) fn msg_with_state(
+        &self,
+        number: i32,
+        state: u8,
+        args: &[&str],
+        procedure: &str,
+        line: i32,
+    ) -> ServerMessage {
+        ServerMessage {
+            state,
+            ..self.msg(number, args, procedure, line)
+        }
+    }
+
     fn parse_error_message(&self, err: &ParseError) -> ServerMessage {
         self.msg(err.number, &[&err.arg], "", err.line)
     }
@@ -204,6 +224,9 @@ impl Session {
                 },
                 ProcRef::Name(name) => self.call_procedure_named(&name, args, 1, &mut out).await,
             };
+            if result.ends_transaction && self.trancount > 0 {
+                self.rollback_transaction(&mut out);
+            }
             if let Some(status) = result.status {
                 out.push(ReplyItem::ReturnStatus(status));
             }
@@ -229,27 +252,28 @@ impl Session {
                 status |= done_status::ERROR;
             }
             out.push(done(DoneKind::DoneProc, status, cur_cmd::EXECUTE, 0));
+            // Like a batch, the request ends there: later calls in it do not run.
+            if result.ends_transaction {
+                break;
+            }
         }
         out
     }
 
     /// Runs statements at nesting `level` (0 = the client's batch) until the end or a
-    /// batch-aborting error.
+    /// batch-aborting error. Returns true when an error ended the transaction too, which ends
+    /// the calling batches as well.
     pub(super) fn run_statements<'a>(
         &'a mut self,
         statements: &'a [Statement],
         frame: &'a mut Frame,
         level: u32,
         out: &'a mut Vec<ReplyItem>,
-    ) -> BoxFuture<'a, ()> {
+    ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             for statement in statements {
-                let before = out.len();
                 let mut outcome = self.run_statement(statement, frame, level, out).await;
-                let link_refused = out[before..].iter().any(
-                    |item| matches!(item, ReplyItem::Message(msg) if self.ends_batch_and_transaction(msg)),
-                );
-                if link_refused {
+                if outcome.ends_transaction {
                     outcome.abort = true;
                     if self.trancount > 0 {
                         self.rollback_transaction(out);
@@ -272,9 +296,10 @@ impl Session {
                     _ => out.push(done(DoneKind::DoneInProc, status, outcome.cur_cmd, count)),
                 }
                 if outcome.abort {
-                    return;
+                    return outcome.ends_transaction;
                 }
             }
+            false
         })
     }
 
@@ -341,6 +366,7 @@ impl Session {
                             out.extend(failure.messages.into_iter().map(ReplyItem::Message));
                             outcome.error = true;
                             outcome.abort = failure.abort;
+                            outcome.ends_transaction = failure.ends_transaction;
                         }
                     }
                     outcome
@@ -431,6 +457,7 @@ impl Session {
                                 return Outcome {
                                     error: true,
                                     abort: failure.abort,
+                                    ends_transaction: failure.ends_transaction,
                                     ..Outcome::cmd(cur_cmd::IF)
                                 };
                             }
@@ -538,6 +565,7 @@ impl Session {
             .call_procedure(&exec.name, args, level + 1, line, out)
             .await;
         outcome.error = result.error;
+        outcome.ends_transaction = result.ends_transaction;
         for (index, value) in &result.outputs {
             if let Some(ArgValue::Value(super::parser::Expr::Var(var))) =
                 exec.args.get(*index).map(|a| &a.value)
@@ -592,13 +620,12 @@ impl Session {
             }
         }
         match at {
-            Some(server) => {
-                outcome.error = !self.exec_at(server, &text, line, out).await;
-            }
+            Some(server) => return self.exec_at(server, &text, line, out).await,
             None => match parse_batch(&text, &[]) {
                 Ok(statements) => {
                     let mut inner = Frame::default();
-                    self.run_statements(&statements, &mut inner, level + 1, out)
+                    outcome.ends_transaction = self
+                        .run_statements(&statements, &mut inner, level + 1, out)
                         .await;
                 }
                 Err(err) => {
@@ -630,7 +657,7 @@ impl Session {
             let slot = match &name {
                 Some(name) => declarations
                     .iter()
-                    .position(|(d, _, _)| d.eq_ignore_ascii_case(name)),
+                    .position(|(d, _, _)| NAME_COLLATION.eq(d, name)),
                 None => (position < declarations.len()).then_some(position),
             };
             let Some(slot) = slot else {
@@ -667,7 +694,8 @@ impl Session {
         match parse_batch(text, &names) {
             Ok(statements) => {
                 let before = out.len();
-                self.run_statements(&statements, &mut frame, level, out)
+                result.ends_transaction = self
+                    .run_statements(&statements, &mut frame, level, out)
                     .await;
                 result.error = out[before..]
                     .iter()

@@ -17,14 +17,15 @@ use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::catalog::{Secret, ServerRow};
-use super::exec::{cur_cmd, done};
+use super::exec::{cur_cmd, done, Outcome};
 use super::parser::ObjectName;
 use super::procedures::{CallArg, CallResult};
 use super::select::{SelectFailure, Table};
-use super::value::{Typed, NVARCHAR_4000};
+use super::value::{Typed, NAME_COLLATION, NVARCHAR_4000};
 use super::Session;
 use crate::types::{
-    done_status, Column, DoneKind, ReplyItem, ResultSet, ServerMessage, SqlType, SqlValue,
+    datetime_from_ticks, done_status, Column, DoneKind, ReplyItem, ResultSet, ServerMessage,
+    SqlType, SqlValue,
 };
 
 type Peer = Client<Compat<TcpStream>>;
@@ -34,13 +35,23 @@ const REMOTE_LOGIN_TIMEOUT: u64 = 10;
 /// The default of the `remote query timeout (s)` server setting.
 const REMOTE_QUERY_TIMEOUT: u64 = 600;
 
-/// What the link requires of its options.
+/// What a link is used for, which decides the option it needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Use {
     /// Remote procedure calls and `EXEC … AT`: `rpc out`.
     Rpc,
-    /// Four-part queries and sp_testlinkedserver: `data access`.
-    DataAccess,
+    /// Four-part queries: `data access`.
+    Query,
+    /// sp_testlinkedserver: `data access`, but its 7411 is an ordinary procedure error.
+    Test,
+}
+
+/// A link that cannot be used: the message, and whether it ends the batch and rolls back an
+/// open transaction (this instance's 7411 for a call or query, as the simulator probed on SQL
+/// Server 2025).
+pub(super) struct Refusal {
+    message: ServerMessage,
+    ends_transaction: bool,
 }
 
 /// A resolved link: where to connect and as whom.
@@ -56,13 +67,6 @@ struct Link {
 }
 
 impl Session {
-    /// This instance's Msg 7411 (a link not configured for RPC or DATA ACCESS) ends the batch and
-    /// rolls back an open transaction (the simulator's probe of SQL Server 2025); errors relayed
-    /// from a peer do not.
-    pub(super) fn ends_batch_and_transaction(&self, msg: &ServerMessage) -> bool {
-        msg.number == 7411 && msg.server == self.instance.server_name()
-    }
-
     /// The server part of a four-part name unless it names this instance (which runs locally).
     pub(super) fn remote_server<'a>(&self, name: &'a ObjectName) -> Option<&'a str> {
         name.server().filter(|server| {
@@ -74,32 +78,36 @@ impl Session {
     }
 
     /// Checks 7202 / 7411 / 7416 for `server` and resolves the peer and credentials.
-    fn link(
-        &self,
-        server: &str,
-        usage: Use,
-        procedure: &str,
-        line: i32,
-    ) -> Result<Link, ServerMessage> {
+    fn link(&self, server: &str, usage: Use, procedure: &str, line: i32) -> Result<Link, Refusal> {
+        let refused = |message| Refusal {
+            message,
+            ends_transaction: false,
+        };
         let catalog = self.instance.lock_catalog();
         // Execution resolves the name whatever sys.servers shows the caller; a missing mapping
         // is reported as 7416 below.
-        let Some(row) = catalog.find_server(server) else {
-            let mut msg = self.msg(7202, &[server], procedure, line);
-            msg.state = 2;
-            return Err(msg);
+        let Some(row) = catalog.find_server(self.instance.collation, server) else {
+            return Err(refused(self.msg_with_state(
+                7202,
+                2,
+                &[server],
+                procedure,
+                line,
+            )));
         };
-        match usage {
-            Use::Rpc if !row.rpc_out => {
-                return Err(self.msg(7411, &[&row.name, "RPC"], procedure, line))
-            }
-            Use::DataAccess if !row.data_access => {
-                return Err(self.msg(7411, &[&row.name, "DATA ACCESS"], procedure, line))
-            }
-            _ => {}
+        let missing_option = match usage {
+            Use::Rpc if !row.rpc_out => Some("RPC"),
+            Use::Query | Use::Test if !row.data_access => Some("DATA ACCESS"),
+            _ => None,
+        };
+        if let Some(option) = missing_option {
+            return Err(Refusal {
+                message: self.msg(7411, &[&row.name, option], procedure, line),
+                ends_transaction: usage != Use::Test,
+            });
         }
         let Some(mapping) = catalog.effective_mapping(row.server_id, self.principal_id) else {
-            return Err(self.msg(7416, &[], procedure, line));
+            return Err(refused(self.msg(7416, &[], procedure, line)));
         };
         let (user, password) = if mapping.uses_self_credential {
             (self.login.clone(), self.password.clone())
@@ -131,16 +139,15 @@ impl Session {
         })
     }
 
-    /// The peer a link's network name resolves to (`--peer NAME=ADDR`): the server name for a
-    /// SQL Server link, `@datasrc` for MSOLEDBSQL/SQLNCLI links; other providers cannot hop.
+    /// The peer a link's network name resolves to (`--peer NAME=ADDR`): its data source, which
+    /// a `SQL Server` link takes from the name it was created with (a later rename through
+    /// `sp_serveroption 'name'` is local only, reference 8.1); providers other than
+    /// MSOLEDBSQL/SQLNCLI/SQLOLEDB cannot hop.
     fn peer_address(&self, row: &ServerRow) -> Option<SocketAddr> {
-        let network_name = if row.is_sql_server_product() {
-            row.name.as_str()
-        } else if row.uses_sql_server_provider() {
-            row.data_source.as_deref()?
-        } else {
+        if !row.uses_sql_server_provider() {
             return None;
-        };
+        }
+        let network_name = row.data_source.as_deref()?;
         self.instance
             .config
             .peers
@@ -152,19 +159,18 @@ impl Session {
     /// Connects to the peer. Failures come back as the messages SQL Server shows.
     async fn connect(&self, link: &Link, line: i32) -> Result<Peer, Vec<ServerMessage>> {
         let unreachable = |reason: &str| {
-            let mut info = self.msg(7412, &[&link.provider, &link.name, reason], "", line);
-            info.class = 0;
             vec![
-                info,
+                self.msg(7412, &[&link.provider, &link.name, reason], "", line),
                 self.msg(7303, &[&link.provider, &link.name], "", line),
             ]
         };
         let Some(address) = link.address else {
             return Err(unreachable("Login timeout expired"));
         };
-        let mut first_error = None;
         // The peer's certificate is self-signed; try full encryption, then the modes a peer
-        // configured otherwise accepts.
+        // configured otherwise accepts, but only while it refuses the encryption level: any
+        // other failure (a timeout above all) would only repeat.
+        let mut last_error = String::new();
         for level in [
             EncryptionLevel::Required,
             EncryptionLevel::NotSupported,
@@ -181,14 +187,21 @@ impl Session {
                     return Err(vec![relayed(&token)])
                 }
                 Ok(Err(other)) => {
-                    first_error.get_or_insert_with(|| other.to_string());
+                    let retry = refuses_encryption_level(&other);
+                    if last_error.is_empty() || !retry {
+                        last_error = other.to_string();
+                    }
+                    if !retry {
+                        break;
+                    }
                 }
                 Err(_) => {
-                    first_error.get_or_insert_with(|| "Login timeout expired".to_string());
+                    last_error = "Login timeout expired".to_string();
+                    break;
                 }
             }
         }
-        Err(unreachable(&first_error.unwrap_or_default()))
+        Err(unreachable(&last_error))
     }
 
     async fn connect_with(
@@ -222,7 +235,13 @@ impl Session {
     ) -> CallResult {
         let link = match self.link(server, Use::Rpc, "", line) {
             Ok(link) => link,
-            Err(msg) => return failed(out, vec![msg]),
+            Err(refusal) => {
+                out.push(ReplyItem::Message(refusal.message));
+                return CallResult {
+                    ends_transaction: refusal.ends_transaction,
+                    ..CallResult::failed()
+                };
+            }
         };
         let mut client = match self.connect(&link, line).await {
             Ok(client) => client,
@@ -261,11 +280,7 @@ impl Session {
             let found = remote
                 .outputs
                 .iter()
-                .find(|(n, _)| {
-                    arg.name
-                        .as_deref()
-                        .is_some_and(|a| a.eq_ignore_ascii_case(n))
-                })
+                .find(|(n, _)| arg.name.as_deref().is_some_and(|a| NAME_COLLATION.eq(a, n)))
                 .or_else(|| remote.outputs.get(position));
             if let Some((_, value)) = found {
                 outputs.push((index, value.clone()));
@@ -275,31 +290,35 @@ impl Session {
             status: remote.status,
             outputs,
             error,
+            ends_transaction: false,
         }
     }
 
-    /// `EXEC ('text') AT server`. Returns false when it failed.
+    /// `EXEC ('text') AT server`.
     pub(super) async fn exec_at(
         &mut self,
         server: &str,
         text: &str,
         line: i32,
         out: &mut Vec<ReplyItem>,
-    ) -> bool {
+    ) -> Outcome {
+        let mut outcome = Outcome::cmd(cur_cmd::EXECUTE);
         let link = match self.link(server, Use::Rpc, "", line) {
             Ok(link) => link,
-            Err(msg) => {
-                out.push(ReplyItem::Message(msg));
-                return false;
+            Err(refusal) => {
+                out.push(ReplyItem::Message(refusal.message));
+                outcome.error = true;
+                outcome.ends_transaction = refusal.ends_transaction;
+                return outcome;
             }
         };
         let (results, messages) = self.remote_batch(&link, text, line).await;
         for result in results {
             push_rows(out, result, self.nocount);
         }
-        let ok = messages.is_empty();
+        outcome.error = !messages.is_empty();
         out.extend(messages.into_iter().map(ReplyItem::Message));
-        ok
+        outcome
     }
 
     /// Runs a batch on the peer: its result sets and the messages of a failure.
@@ -342,15 +361,13 @@ impl Session {
     }
 
     fn query_timeout_messages(&self, link: &Link, line: i32) -> Vec<ServerMessage> {
-        let mut info = self.msg(
-            7412,
-            &[&link.provider, &link.name, "Query timeout expired"],
-            "",
-            line,
-        );
-        info.class = 0;
         vec![
-            info,
+            self.msg(
+                7412,
+                &[&link.provider, &link.name, "Query timeout expired"],
+                "",
+                line,
+            ),
             self.msg(7399, &[&link.provider, &link.name, ""], "", line),
         ]
     }
@@ -364,10 +381,14 @@ impl Session {
         let failure = |messages| SelectFailure {
             messages,
             abort: true,
+            ends_transaction: false,
         };
         let link = self
-            .link(&name.parts[0], Use::DataAccess, "", line)
-            .map_err(|m| failure(vec![m]))?;
+            .link(&name.parts[0], Use::Query, "", line)
+            .map_err(|refusal| SelectFailure {
+                ends_transaction: refusal.ends_transaction,
+                ..failure(vec![refusal.message])
+            })?;
         let query = format!("SELECT * FROM {}", quoted_name(&name.parts[1..]));
         let (mut results, messages) = self.remote_batch(&link, &query, line).await;
         if !messages.is_empty() {
@@ -390,10 +411,10 @@ impl Session {
         out: &mut Vec<ReplyItem>,
     ) -> i32 {
         const PROC: &str = "sp_testlinkedserver";
-        let link = match self.link(server, Use::DataAccess, PROC, 1) {
+        let link = match self.link(server, Use::Test, PROC, 1) {
             Ok(link) => link,
-            Err(msg) => {
-                out.push(ReplyItem::Message(msg));
+            Err(refusal) => {
+                out.push(ReplyItem::Message(refusal.message));
                 return 1;
             }
         };
@@ -407,6 +428,24 @@ impl Session {
                 1
             }
         }
+    }
+}
+
+/// Whether a failed connection attempt is the peer refusing the encryption level offered: it
+/// answers PRELOGIN with a level this client cannot use, or closes the connection (a TDS 8.0
+/// peer given a plaintext PRELOGIN, a TDS 7 peer given a TLS handshake).
+fn refuses_encryption_level(err: &tiberius::error::Error) -> bool {
+    use std::io::ErrorKind;
+    match err {
+        tiberius::error::Error::Protocol(_) => true,
+        tiberius::error::Error::Io { kind, .. } => matches!(
+            kind,
+            ErrorKind::UnexpectedEof
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+        ),
+        _ => false,
     }
 }
 
@@ -592,12 +631,8 @@ fn value_of(data: &ColumnData<'_>) -> Typed {
         ColumnData::Bit(v) => v.map(SqlValue::Bit),
         ColumnData::String(v) => v.as_ref().map(|s| SqlValue::String(s.to_string())),
         ColumnData::DateTime(v) => v.and_then(|d| {
-            let base = chrono::NaiveDate::from_ymd_opt(1900, 1, 1)?.and_hms_opt(0, 0, 0)?;
-            let millis = d.seconds_fragments() as i64 * 10 / 3;
-            Some(SqlValue::DateTime(
-                base + chrono::Duration::days(d.days() as i64)
-                    + chrono::Duration::milliseconds(millis),
-            ))
+            datetime_from_ticks(i64::from(d.days()), u64::from(d.seconds_fragments()))
+                .map(SqlValue::DateTime)
         }),
         other => Some(SqlValue::String(format!("{other:?}"))),
     };
@@ -611,4 +646,17 @@ fn value_of(data: &ColumnData<'_>) -> Typed {
         _ => NVARCHAR_4000,
     };
     Typed::new(value.unwrap_or(SqlValue::Null), ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_datetimes_round_like_sql_server() {
+        let two_ticks = ColumnData::DateTime(Some(tiberius::time::DateTime::new(1, 2)));
+        let expected = datetime_from_ticks(1, 2).expect("in range");
+        assert_eq!(expected.format("%H:%M:%S%.3f").to_string(), "00:00:00.007");
+        assert_eq!(value_of(&two_ticks).value, SqlValue::DateTime(expected));
+    }
 }

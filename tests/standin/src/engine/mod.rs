@@ -79,7 +79,7 @@ impl Instance {
         };
         let catalog = persist::initial_catalog(&config, collation, stored)?;
         if let Some(path) = &config.state_file {
-            persist::save(path, &catalog)?;
+            persist::save_if_changed(path, &catalog)?;
         }
         Ok(Arc::new(Instance {
             faults: Mutex::new(config.faults.clone()),
@@ -109,7 +109,7 @@ impl Instance {
         let (name, principal_id, role) = {
             let catalog = self.lock_catalog();
             let login = catalog
-                .find_login(user)
+                .find_login(self.collation, user)
                 .ok_or_else(|| vec![login_failed()])?;
             let matches = login
                 .password
@@ -161,6 +161,8 @@ impl Instance {
             .clone()
     }
 
+    /// The counters of every connection made since start, closed ones included: tests count
+    /// the connections and requests a client made, including the ones it dropped.
     pub fn connection_stats(&self) -> Vec<ConnectionStats> {
         self.lock_stats().clone()
     }

@@ -19,7 +19,25 @@ pub fn load(path: &Path) -> Result<Option<Catalog>, String> {
 }
 
 pub fn save(path: &Path, catalog: &Catalog) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(catalog).map_err(|e| e.to_string())?;
+    write(path, &render(catalog)?)
+}
+
+/// Writes the file unless it already holds exactly this catalog: a restart whose configuration
+/// changes nothing leaves the file (and its modification time) alone.
+pub fn save_if_changed(path: &Path, catalog: &Catalog) -> Result<(), String> {
+    let text = render(catalog)?;
+    if std::fs::read_to_string(path).is_ok_and(|stored| stored == text) {
+        return Ok(());
+    }
+    write(path, &text)
+}
+
+fn render(catalog: &Catalog) -> Result<String, String> {
+    serde_json::to_string_pretty(catalog).map_err(|e| e.to_string())
+}
+
+/// Write then rename, so a reader never sees half a file.
+fn write(path: &Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
@@ -36,9 +54,7 @@ pub fn initial_catalog(
         servers: vec![ServerRow::local(&config.server_name)],
         linked_logins: Vec::new(),
         logins: Vec::new(),
-        collation,
     });
-    catalog.collation = collation;
     // The local row always names this instance, whatever the file was written by.
     match catalog.servers.iter_mut().find(|s| s.server_id == 0) {
         Some(local) => {

@@ -2,13 +2,12 @@
 //! of the linked-server procedures (validation order, messages and return codes of the reference).
 
 use super::biztalk::MGMT_DB;
-use super::catalog::{now, LinkedLogin, Permission, Secret, ServerRow};
+use super::catalog::{now, Catalog, LinkedLogin, Permission, Secret, ServerRow};
 use super::exec::{cur_cmd, done};
 use super::messages::or_null;
 use super::parser::{parse_object_name, parse_param_declarations, ObjectName, ParamDeclarations};
-use super::value::{convert, truncate_utf16, Typed, NVARCHAR_4000, SYSNAME};
+use super::value::{convert, truncate_utf16, Typed, NAME_COLLATION, NVARCHAR_4000, SYSNAME};
 use super::Session;
-use crate::config::FaultPlan;
 use crate::types::{
     done_status, Column, DoneKind, ReplyItem, ResultSet, ServerMessage, SqlType, SqlValue,
 };
@@ -31,6 +30,8 @@ pub struct CallResult {
     /// OUTPUT values by argument index.
     pub outputs: Vec<(usize, Typed)>,
     pub error: bool,
+    /// The call ended the batch and rolled back an open transaction (a link refused with 7411).
+    pub ends_transaction: bool,
 }
 
 impl CallResult {
@@ -40,6 +41,7 @@ impl CallResult {
             status: Some(0),
             outputs: Vec::new(),
             error: false,
+            ends_transaction: false,
         }
     }
 
@@ -49,6 +51,7 @@ impl CallResult {
             status: None,
             outputs: Vec::new(),
             error: true,
+            ends_transaction: false,
         }
     }
 }
@@ -69,8 +72,6 @@ struct Param {
 const fn param(name: &'static str, ty: SqlType, default: ParamDefault) -> Param {
     Param { name, ty, default }
 }
-
-const SYSNAME_T: SqlType = SqlType::NVarChar(Some(128));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Proc {
@@ -140,55 +141,55 @@ impl Proc {
         let v = |n| SqlType::VarChar(Some(n));
         match self {
             Proc::AddLinkedServer => vec![
-                param("@server", SYSNAME_T, Required),
+                param("@server", SYSNAME, Required),
                 param("@srvproduct", nv(128), Null),
                 param("@provider", nv(128), Null),
                 param("@datasrc", nv(4000), Null),
                 param("@location", nv(4000), Null),
                 param("@provstr", nv(4000), Null),
-                param("@catalog", SYSNAME_T, Null),
+                param("@catalog", SYSNAME, Null),
                 param("@linkedstyle", SqlType::Bit, Null),
             ],
             Proc::AddLinkedSrvLogin => vec![
-                param("@rmtsrvname", SYSNAME_T, Required),
+                param("@rmtsrvname", SYSNAME, Required),
                 param("@useself", v(8), Text("TRUE")),
-                param("@locallogin", SYSNAME_T, Null),
-                param("@rmtuser", SYSNAME_T, Null),
-                param("@rmtpassword", SYSNAME_T, Null),
+                param("@locallogin", SYSNAME, Null),
+                param("@rmtuser", SYSNAME, Null),
+                param("@rmtpassword", SYSNAME, Null),
             ],
             Proc::DropLinkedSrvLogin => {
                 vec![
-                    param("@rmtsrvname", SYSNAME_T, Required),
-                    param("@locallogin", SYSNAME_T, Required),
+                    param("@rmtsrvname", SYSNAME, Required),
+                    param("@locallogin", SYSNAME, Required),
                 ]
             }
             Proc::DropServer => vec![
-                param("@server", SYSNAME_T, Required),
+                param("@server", SYSNAME, Required),
                 param("@droplogins", v(10), Null),
             ],
             Proc::ServerOption => vec![
-                param("@server", SYSNAME_T, Required),
+                param("@server", SYSNAME, Required),
                 param("@optname", v(35), Required),
                 param("@optvalue", nv(128), Required),
             ],
-            Proc::TestLinkedServer => vec![param("@servername", SYSNAME_T, Required)],
+            Proc::TestLinkedServer => vec![param("@servername", SYSNAME, Required)],
             Proc::HelpServer => vec![
-                param("@server", SYSNAME_T, Null),
+                param("@server", SYSNAME, Null),
                 param("@optname", v(35), Null),
                 param("@show_topology", v(1), Null),
             ],
             Proc::HelpLinkedSrvLogin => {
                 vec![
-                    param("@rmtsrvname", SYSNAME_T, Null),
-                    param("@locallogin", SYSNAME_T, Null),
+                    param("@rmtsrvname", SYSNAME, Null),
+                    param("@locallogin", SYSNAME, Null),
                 ]
             }
             Proc::SetFault => vec![
                 param("@fault", nv(128), Required),
                 param("@value", nv(4000), Null),
             ],
-            Proc::ServerNameOutput => vec![param("@ServerName", SYSNAME_T, Required)],
-            Proc::BackupDatabasesForServer => vec![param("@ServerName", SYSNAME_T, Null)],
+            Proc::ServerNameOutput => vec![param("@ServerName", SYSNAME, Required)],
+            Proc::BackupDatabasesForServer => vec![param("@ServerName", SYSNAME, Null)],
             Proc::LinkedServers
             | Proc::Stats
             | Proc::ServerNameResult
@@ -294,10 +295,6 @@ fn statement_values(
         .collect()
 }
 
-fn text(value: &Typed) -> Option<&str> {
-    value.as_str()
-}
-
 fn string(value: Option<&str>) -> SqlValue {
     value.map_or(SqlValue::Null, |s| SqlValue::String(s.to_string()))
 }
@@ -319,6 +316,34 @@ fn on_off(value: Option<&str>) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Sets the `sys.servers` columns of one on/off option.
+type SetFlag = fn(&mut ServerRow, bool);
+
+/// sp_serveroption's on/off options and the `sys.servers` columns each one sets (reference 8.1).
+const FLAG_OPTIONS: [(&str, SetFlag); 10] = [
+    ("rpc", |row, on| row.rpc = on),
+    ("rpc out", |row, on| row.rpc_out = on),
+    ("data access", |row, on| row.data_access = on),
+    ("dist", |row, on| row.is_distributor = on),
+    ("pub", |row, on| row.is_publisher = on),
+    ("sub", |row, on| row.is_subscriber = on),
+    ("lazy schema validation", |row, on| {
+        row.lazy_schema_validation = on
+    }),
+    ("use remote collation", |row, on| {
+        row.use_remote_collation = on
+    }),
+    ("collation compatible", |row, on| {
+        row.collation_compatible = on;
+        if on {
+            row.collation_name = None;
+        }
+    }),
+    ("remote proc transaction promotion", |row, on| {
+        row.remote_proc_transaction_promotion = on
+    }),
+];
 
 /// Collation names SQL Server knows: Windows (`Latin1_General[_100]_CI_AS…`) and SQL collations.
 fn is_known_collation(name: &str) -> bool {
@@ -500,7 +525,7 @@ impl Session {
                 0
             }
             Proc::BackupDatabasesForServer => {
-                let table = body.session.backup_databases_table(text(&values[0]));
+                let table = body.session.backup_databases_table(values[0].as_str());
                 body.rows(ResultSet {
                     columns: table.columns,
                     rows: table.rows,
@@ -519,6 +544,7 @@ impl Session {
             status: Some(status),
             outputs,
             error,
+            ends_transaction: false,
         }
     }
 
@@ -532,9 +558,7 @@ impl Session {
         args: &[CallArg],
     ) -> Result<(Vec<Typed>, Vec<Option<usize>>), ServerMessage> {
         let binding_error = |number: i32, state: u8, args: &[&str]| {
-            let mut msg = self.msg(number, args, proc_name, 0);
-            msg.state = state;
-            msg
+            self.msg_with_state(number, state, args, proc_name, 0)
         };
         let mut slots: Vec<Option<(usize, Option<Typed>)>> = vec![None; params.len()];
         let mut named_seen = false;
@@ -548,9 +572,7 @@ impl Session {
                 None => index,
                 Some(name) => {
                     named_seen = true;
-                    let Some(slot) = params
-                        .iter()
-                        .position(|p| p.name.eq_ignore_ascii_case(name))
+                    let Some(slot) = params.iter().position(|p| NAME_COLLATION.eq(p.name, name))
                     else {
                         unknown_name.get_or_insert(name);
                         continue;
@@ -601,9 +623,7 @@ impl Session {
         args: &[CallArg],
     ) -> Result<Vec<Option<Typed>>, ServerMessage> {
         let binding_error = |number: i32, state: u8, args: &[&str]| {
-            let mut msg = self.msg(number, args, signature.name, 1);
-            msg.state = state;
-            msg
+            self.msg_with_state(number, state, args, signature.name, 1)
         };
         if let Some(state) = signature.too_many_state {
             if args.len() > signature.params.len() {
@@ -712,8 +732,7 @@ impl Session {
         match proc {
             Proc::Prepare | Proc::PrepExec => {
                 let Some(statement) = arg_text(2) else {
-                    let mut msg = self.msg(201, &[proc.name(), "@stmt"], proc.name(), 0);
-                    msg.state = 4;
+                    let msg = self.msg_with_state(201, 4, &[proc.name(), "@stmt"], proc.name(), 0);
                     out.push(ReplyItem::Message(msg));
                     return CallResult::failed();
                 };
@@ -787,12 +806,15 @@ impl Session {
             status: Some(status),
             outputs: Vec::new(),
             error,
+            ends_transaction: false,
         }
     }
 }
 
-impl Body<'_> {
-    fn instance(&self) -> &super::Instance {
+impl<'a> Body<'a> {
+    /// The instance, borrowed for the whole call, so a procedure can hold one catalog guard
+    /// from its checks to its write while it raises messages.
+    fn instance(&self) -> &'a super::Instance {
         &self.session.instance
     }
 
@@ -820,9 +842,9 @@ impl Body<'_> {
     fn add_linked_server(&mut self, v: &[Typed]) -> i32 {
         const INTERNAL: &str = "sys.sp_MSaddserver_internal";
         let behaviour = self.instance().config.behaviour.clone();
-        let server = text(&v[0]).map(str::to_string);
-        let product = text(&v[1]).map(str::to_string);
-        let provider = text(&v[2]).map(str::to_string);
+        let server = v[0].as_str().map(str::to_string);
+        let product = v[1].as_str().map(str::to_string);
+        let provider = v[2].as_str().map(str::to_string);
         let properties_given = v[3..7].iter().any(|p| !p.is_null());
         let name = match server {
             Some(name) if !name.trim_end_matches(' ').is_empty() => name,
@@ -883,8 +905,10 @@ impl Body<'_> {
             return self.raise(15663, &[], INTERNAL, 60);
         }
         let mut catalog = self.instance().lock_catalog();
-        if catalog.find_server(&name).is_some() {
-            drop(catalog);
+        if catalog
+            .find_server(self.instance().collation, &name)
+            .is_some()
+        {
             return self.fail(15028, &[&name], 102);
         }
         let mut row = ServerRow::local(&name);
@@ -894,10 +918,10 @@ impl Body<'_> {
         if !sql_product {
             row.product = product.unwrap_or_default();
             row.provider = provider.unwrap_or_default();
-            row.data_source = text(&v[3]).map(str::to_string);
-            row.location = text(&v[4]).map(str::to_string);
-            row.provider_string = text(&v[5]).map(str::to_string);
-            row.catalog = text(&v[6]).map(str::to_string);
+            row.data_source = v[3].as_str().map(str::to_string);
+            row.location = v[4].as_str().map(str::to_string);
+            row.provider_string = v[5].as_str().map(str::to_string);
+            row.catalog = v[6].as_str().map(str::to_string);
             row.rpc = false;
             row.rpc_out = false;
         }
@@ -917,14 +941,17 @@ impl Body<'_> {
     }
 
     /// The principal a `@locallogin` argument names: 0 for NULL, else the login (15007 if none).
-    fn local_principal(&mut self, local_login: Option<&str>, line: i32) -> Result<i32, i32> {
+    fn local_principal(
+        &mut self,
+        catalog: &Catalog,
+        local_login: Option<&str>,
+        line: i32,
+    ) -> Result<i32, i32> {
         match local_login {
             None => Ok(0),
             Some(login) => {
-                let found = self
-                    .instance()
-                    .lock_catalog()
-                    .find_login(login)
+                let found = catalog
+                    .find_login(self.instance().collation, login)
                     .map(|l| l.principal_id);
                 found.ok_or_else(|| self.fail(15007, &[login], line))
             }
@@ -933,10 +960,11 @@ impl Body<'_> {
 
     /// The server_id `@server` names, or Msg 15015 (showing the argument as given, `(null)` for
     /// NULL) and the return code 1.
-    fn existing_server_id(&mut self, server: Option<&str>) -> Result<i32, i32> {
+    fn existing_server_id(&mut self, catalog: &Catalog, server: Option<&str>) -> Result<i32, i32> {
         let found = server.and_then(|name| {
-            let catalog = self.instance().lock_catalog();
-            catalog.find_server(name).map(|row| row.server_id)
+            catalog
+                .find_server(self.instance().collation, name)
+                .map(|row| row.server_id)
         });
         found.ok_or_else(|| self.fail(15015, &[or_null(server)], 1))
     }
@@ -956,22 +984,21 @@ impl Body<'_> {
         if let Some(rc) = self.login_procedure_refusal() {
             return rc;
         }
-        let Some(use_self) =
-            text(&v[1]).and_then(
-                |u| match u.trim_end_matches(' ').to_ascii_lowercase().as_str() {
-                    "true" => Some(true),
-                    "false" => Some(false),
-                    _ => None,
-                },
-            )
-        else {
+        let Some(use_self) = v[1].as_str().and_then(|u| {
+            match u.trim_end_matches(' ').to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }
+        }) else {
             return self.fail(15600, &[&self.proc.qualified()], 1);
         };
-        let server_id = match self.existing_server_id(text(&v[0])) {
+        let mut catalog = self.instance().lock_catalog();
+        let server_id = match self.existing_server_id(&catalog, v[0].as_str()) {
             Ok(id) => id,
             Err(rc) => return rc,
         };
-        let principal = match self.local_principal(text(&v[2]), 80) {
+        let principal = match self.local_principal(&catalog, v[2].as_str(), 80) {
             Ok(p) => p,
             Err(rc) => return rc,
         };
@@ -979,11 +1006,10 @@ impl Body<'_> {
             (None, None)
         } else {
             (
-                text(&v[3]).map(str::to_string),
-                text(&v[4]).map(Secret::new),
+                v[3].as_str().map(str::to_string),
+                v[4].as_str().map(Secret::new),
             )
         };
-        let mut catalog = self.instance().lock_catalog();
         catalog.upsert_mapping(LinkedLogin {
             server_id,
             local_principal_id: principal,
@@ -1001,28 +1027,27 @@ impl Body<'_> {
         if let Some(rc) = self.login_procedure_refusal() {
             return rc;
         }
-        let server_id = match self.existing_server_id(text(&v[0])) {
+        let mut catalog = self.instance().lock_catalog();
+        let server_id = match self.existing_server_id(&catalog, v[0].as_str()) {
             Ok(id) => id,
             Err(rc) => return rc,
         };
-        let principal = match self.local_principal(text(&v[1]), 1) {
+        let principal = match self.local_principal(&catalog, v[1].as_str(), 1) {
             Ok(p) => p,
             Err(rc) => return rc,
         };
-        let mut catalog = self.instance().lock_catalog();
         let before = catalog.linked_logins.len();
         catalog
             .linked_logins
             .retain(|m| !(m.server_id == server_id && m.local_principal_id == principal));
         if catalog.linked_logins.len() == before {
-            drop(catalog);
             if self
                 .instance()
                 .config
                 .behaviour
                 .drop_missing_mapping_is_error
             {
-                return self.fail(15007, &[or_null(text(&v[1]))], 1);
+                return self.fail(15007, &[or_null(v[1].as_str())], 1);
             }
             return 0;
         }
@@ -1037,7 +1062,7 @@ impl Body<'_> {
         if self.in_transaction() {
             return self.fail(15002, &[&self.proc.qualified()], 1);
         }
-        let drop_logins = match text(&v[1]) {
+        let drop_logins = match v[1].as_str() {
             None => false,
             Some(value)
                 if value
@@ -1048,18 +1073,17 @@ impl Body<'_> {
             }
             Some(_) => return self.fail(15600, &[&self.proc.qualified()], 1),
         };
-        let server = text(&v[0]);
-        let server_id = match self.existing_server_id(server) {
+        let server = v[0].as_str();
+        let mut catalog = self.instance().lock_catalog();
+        let server_id = match self.existing_server_id(&catalog, server) {
             Ok(id) => id,
             Err(rc) => return rc,
         };
-        let mut catalog = self.instance().lock_catalog();
         // The principal-0 self mapping sp_addlinkedserver creates does not count (reference 7).
         let blocking = catalog.linked_logins.iter().any(|m| {
             m.server_id == server_id && !(m.local_principal_id == 0 && m.uses_self_credential)
         });
         if blocking && !drop_logins {
-            drop(catalog);
             return self.fail(15190, &[or_null(server)], 56);
         }
         catalog.servers.retain(|s| s.server_id != server_id);
@@ -1081,60 +1105,40 @@ impl Body<'_> {
         {
             return self.fail(15002, &[&self.proc.qualified()], 1);
         }
-        let server_id = match self.existing_server_id(text(&v[0])) {
+        let mut catalog = self.instance().lock_catalog();
+        let server_id = match self.existing_server_id(&catalog, v[0].as_str()) {
             Ok(id) => id,
             Err(rc) => return rc,
         };
-        let option = text(&v[1])
+        let option = v[1]
+            .as_str()
             .unwrap_or_default()
             .trim_end_matches(' ')
             .to_ascii_lowercase();
-        let value = text(&v[2]).map(str::to_string);
+        let value = v[2].as_str().map(str::to_string);
         let flag = on_off(value.as_deref());
         let invalid = |body: &mut Self| body.fail(15600, &[&body.proc.qualified()], 1);
         let linux = self.instance().config.behaviour.linux_providers_only;
 
-        // Validate first, then apply under one lock.
+        // Validate first, then apply, under the one guard.
         type Change = Box<dyn FnOnce(&mut ServerRow)>;
-        let change: Change = match option.as_str() {
-            "rpc"
-            | "rpc out"
-            | "data access"
-            | "dist"
-            | "pub"
-            | "sub"
-            | "lazy schema validation"
-            | "use remote collation"
-            | "collation compatible"
-            | "remote proc transaction promotion" => {
+        let flag_setter = FLAG_OPTIONS
+            .iter()
+            .find(|(name, _)| *name == option)
+            .map(|(_, set)| *set);
+        let change: Change = match (flag_setter, option.as_str()) {
+            (Some(set), _) => {
                 let Some(on) = flag else { return invalid(self) };
                 if option == "remote proc transaction promotion" && on && linux {
                     return self.fail(7224, &[], 142);
                 }
-                let option = option.clone();
-                Box::new(move |row: &mut ServerRow| match option.as_str() {
-                    "rpc" => row.rpc = on,
-                    "rpc out" => row.rpc_out = on,
-                    "data access" => row.data_access = on,
-                    "dist" => row.is_distributor = on,
-                    "pub" => row.is_publisher = on,
-                    "sub" => row.is_subscriber = on,
-                    "lazy schema validation" => row.lazy_schema_validation = on,
-                    "use remote collation" => row.use_remote_collation = on,
-                    "collation compatible" => {
-                        row.collation_compatible = on;
-                        if on {
-                            row.collation_name = None;
-                        }
-                    }
-                    _ => row.remote_proc_transaction_promotion = on,
-                })
+                Box::new(move |row: &mut ServerRow| set(row, on))
             }
-            "system" => match flag {
+            (None, "system") => match flag {
                 Some(true) => Box::new(|row: &mut ServerRow| row.is_system = true),
                 _ => return invalid(self),
             },
-            "connect timeout" | "query timeout" => {
+            (None, "connect timeout" | "query timeout") => {
                 let seconds = value
                     .as_deref()
                     .map(str::trim)
@@ -1149,7 +1153,7 @@ impl Body<'_> {
                     Box::new(move |row: &mut ServerRow| row.query_timeout = seconds)
                 }
             }
-            "collation name" => {
+            (None, "collation name") => {
                 match value.filter(|c| !c.trim().is_empty() && !c.eq_ignore_ascii_case("null")) {
                     None => Box::new(|row: &mut ServerRow| row.collation_name = None),
                     Some(collation) if is_known_collation(collation.trim_end_matches(' ')) => {
@@ -1162,15 +1166,15 @@ impl Body<'_> {
                     Some(_) => return invalid(self),
                 }
             }
-            "provider string" => Box::new(move |row: &mut ServerRow| row.provider_string = value),
-            "name" => {
+            (None, "provider string") => {
+                Box::new(move |row: &mut ServerRow| row.provider_string = value)
+            }
+            (None, "name") => {
                 let Some(new_name) = value.filter(|n| !n.trim_end_matches(' ').is_empty()) else {
                     return self.raise(15004, &[], "sys.sp_validname", 17);
                 };
-                let clash = self
-                    .instance()
-                    .lock_catalog()
-                    .find_server(&new_name)
+                let clash = catalog
+                    .find_server(self.instance().collation, &new_name)
                     .is_some_and(|s| s.server_id != server_id);
                 if clash {
                     return self.fail(15028, &[&new_name], 1);
@@ -1179,7 +1183,6 @@ impl Body<'_> {
             }
             _ => return invalid(self),
         };
-        let mut catalog = self.instance().lock_catalog();
         if let Some(row) = catalog
             .servers
             .iter_mut()
@@ -1194,12 +1197,12 @@ impl Body<'_> {
 
     fn help_server(&mut self, v: &[Typed]) -> i32 {
         let catalog = self.instance().lock_catalog();
-        let wanted = text(&v[0]);
+        let wanted = v[0].as_str();
         let rows: Vec<&ServerRow> = catalog
             .servers
             .iter()
             .filter(|s| self.session.can_see_server(&catalog, s.server_id))
-            .filter(|s| wanted.is_none_or(|w| catalog.collation.eq(&s.name, w)))
+            .filter(|s| wanted.is_none_or(|w| self.instance().collation.eq(&s.name, w)))
             .collect();
         if rows.is_empty() {
             drop(catalog);
@@ -1299,10 +1302,10 @@ impl Body<'_> {
 
     fn help_linked_srv_login(&mut self, v: &[Typed]) -> i32 {
         let catalog = self.instance().lock_catalog();
-        let server = text(&v[0]);
+        let server = v[0].as_str();
         let server_id = match server {
             None => None,
-            Some(name) => match catalog.find_server(name) {
+            Some(name) => match catalog.find_server(self.instance().collation, name) {
                 Some(s) => Some(s.server_id),
                 None => {
                     drop(catalog);
@@ -1310,7 +1313,11 @@ impl Body<'_> {
                 }
             },
         };
-        let principal = text(&v[1]).map(|l| catalog.find_login(l).map_or(-1, |l| l.principal_id));
+        let principal = v[1].as_str().map(|l| {
+            catalog
+                .find_login(self.instance().collation, l)
+                .map_or(-1, |l| l.principal_id)
+        });
         let rows = catalog
             .linked_logins
             .iter()
@@ -1347,37 +1354,9 @@ impl Body<'_> {
 
     /// `sp_standin_set_fault @fault, @value`: arms a fault for every connection of this instance.
     fn set_fault(&mut self, v: &[Typed]) -> i32 {
-        let fault = text(&v[0]).unwrap_or_default().to_ascii_lowercase();
-        let value = text(&v[1]).map(str::to_string);
-        let number = || value.as_deref().and_then(|t| t.trim().parse::<u64>().ok());
         let mut plan = self.instance().faults();
-        let valid = match fault.as_str() {
-            "clear" => {
-                plan = FaultPlan::default();
-                true
-            }
-            "latency_ms" => number().map(|n| plan.latency_ms = n).is_some(),
-            "drop_at_request" => number().map(|n| plan.drop_at_request = Some(n)).is_some(),
-            "stall_at_request" => number().map(|n| plan.stall_at_request = Some(n)).is_some(),
-            "drop_at_procedure" => value
-                .clone()
-                .map(|p| plan.drop_at_procedure = Some(p))
-                .is_some(),
-            "stall_at_procedure" => value
-                .clone()
-                .map(|p| plan.stall_at_procedure = Some(p))
-                .is_some(),
-            "fail_request" => value
-                .as_deref()
-                .and_then(|t| t.split_once(':'))
-                .and_then(|(n, e)| {
-                    Some((n.trim().parse::<u64>().ok()?, e.trim().parse::<i32>().ok()?))
-                })
-                .map(|pair| plan.fail_request = Some(pair))
-                .is_some(),
-            _ => false,
-        };
-        if !valid {
+        let fault = v[0].as_str().unwrap_or_default();
+        if plan.set(fault, v[1].as_str()).is_err() {
             return self.fail(15600, &["sp_standin_set_fault"], 1);
         }
         self.instance().set_faults(plan);
@@ -1417,7 +1396,6 @@ impl Body<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::value::type_name;
     use super::*;
 
     #[test]
@@ -1437,10 +1415,5 @@ mod tests {
         assert_eq!(on_off(Some("off ")), Some(false));
         assert_eq!(on_off(Some("1")), None);
         assert_eq!(on_off(None), None);
-    }
-
-    #[test]
-    fn type_names_of_binding_messages() {
-        assert_eq!(type_name(&SqlType::VarChar(Some(1))), "varchar");
     }
 }

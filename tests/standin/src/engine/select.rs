@@ -3,11 +3,11 @@
 use std::cmp::Ordering;
 
 use super::biztalk::MGMT_DB;
-use super::catalog::{role_name, Permission, FIXED_ROLES};
+use super::catalog::{Permission, FIXED_ROLES};
 use super::exec::Frame;
 use super::parser::{BinOp, Expr, JoinKind, Select, SelectItem, TableRef};
 use super::value::{
-    convert, is_string_type, to_text, truncate_utf16, Typed, NVARCHAR_4000, SYSNAME,
+    convert, is_string_type, to_text, truncate_utf16, Typed, NAME_COLLATION, NVARCHAR_4000, SYSNAME,
 };
 use super::Session;
 use crate::types::{Column, ResultSet, ServerMessage, SqlType, SqlValue};
@@ -15,11 +15,13 @@ use crate::types::{Column, ResultSet, ServerMessage, SqlType, SqlValue};
 pub const PRODUCT_VERSION: &str = "16.0.4135.4";
 pub const EDITION: &str = "Developer Edition (64-bit)";
 
-/// Why a SELECT failed: its messages, and whether the error ends the batch (208/207 do).
+/// Why a SELECT failed: its messages, and whether the error ends the batch (208/207 do) and
+/// also rolls back an open transaction (a link refused with 7411).
 #[derive(Debug)]
 pub struct SelectFailure {
     pub messages: Vec<ServerMessage>,
     pub abort: bool,
+    pub ends_transaction: bool,
 }
 
 impl From<ServerMessage> for SelectFailure {
@@ -27,6 +29,7 @@ impl From<ServerMessage> for SelectFailure {
         SelectFailure {
             messages: vec![msg],
             abort: false,
+            ends_transaction: false,
         }
     }
 }
@@ -154,7 +157,7 @@ impl Env<'_> {
         };
         let collation = self.session.instance.collation;
         let mut matches = bindings.iter().enumerate().filter(|(_, b)| {
-            b.column.name.eq_ignore_ascii_case(name)
+            NAME_COLLATION.eq(&b.column.name, name)
                 && qualifier.is_none_or(|q| collation.eq(&b.qualifier, q))
         });
         let Some((index, binding)) = matches.next() else {
@@ -312,7 +315,10 @@ impl Env<'_> {
             "IS_SRVROLEMEMBER" => {
                 expect_args(1..=2)?;
                 let role = arg_text(0).unwrap_or_default();
-                let member = role_name(session.role).is_some_and(|r| r.eq_ignore_ascii_case(&role))
+                let member = session
+                    .role
+                    .name()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(&role))
                     || (role.eq_ignore_ascii_case("public"));
                 Typed::int(member as i64)
             }
@@ -634,7 +640,7 @@ impl Session {
         {
             if let Some(index) = columns
                 .iter()
-                .position(|c| c.name.eq_ignore_ascii_case(name))
+                .position(|c| NAME_COLLATION.eq(&c.name, name))
             {
                 return Ok(Typed::new(values[index].clone(), columns[index].ty.clone()));
             }
@@ -664,6 +670,7 @@ impl Session {
         let invalid = || SelectFailure {
             messages: vec![self.msg(208, &[&name.display()], "", line)],
             abort: true,
+            ends_transaction: false,
         };
         let database = match database {
             Some(db) => self.instance.database_name(db).ok_or_else(invalid)?,
@@ -671,11 +678,14 @@ impl Session {
         };
         let is = |a: &str, b: &str| collation.eq(a, b);
         if is(schema, "sys") {
-            return match object.to_ascii_lowercase().as_str() {
-                "servers" => Ok(self.servers_table()),
-                "linked_logins" => Ok(self.linked_logins_table()),
-                "server_principals" => Ok(self.principals_table()),
-                "databases" => Ok(self.databases_table()),
+            let view = ["servers", "linked_logins", "server_principals", "databases"]
+                .into_iter()
+                .find(|view| is(view, object));
+            return match view {
+                Some("servers") => Ok(self.servers_table()),
+                Some("linked_logins") => Ok(self.linked_logins_table()),
+                Some("server_principals") => Ok(self.principals_table()),
+                Some("databases") => Ok(self.databases_table()),
                 _ => Err(invalid()),
             };
         }
@@ -978,6 +988,7 @@ fn abort_on_name_error(msg: ServerMessage) -> SelectFailure {
     SelectFailure {
         messages: vec![msg],
         abort,
+        ends_transaction: false,
     }
 }
 

@@ -200,6 +200,12 @@ pub struct Collation {
     pub case_sensitive: bool,
 }
 
+/// How variable, parameter and column names compare: case-insensitively whatever the instance
+/// collation (a stand-in choice; catalog object names follow the instance collation).
+pub const NAME_COLLATION: Collation = Collation {
+    case_sensitive: false,
+};
+
 impl Collation {
     /// The comparison key of `text`: what two equal strings have in common.
     pub fn key(&self, text: &str) -> String {

@@ -1,10 +1,10 @@
 //! Decoding client requests: SQL batch (2.2.6.7), RPC (2.2.6.6) and transaction manager
 //! requests (2.2.6.9) into `types::Request`.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
-
 use super::cursor::{utf16_to_string, Cursor, Truncated};
-use crate::types::{ProcRef, Request, RpcCall, RpcParam, ServerMessage, SqlType, SqlValue};
+use crate::types::{
+    datetime_from_ticks, ProcRef, Request, RpcCall, RpcParam, ServerMessage, SqlType, SqlValue,
+};
 
 /// Why a request could not be decoded; each maps to the error SQL Server reports.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -288,28 +288,20 @@ fn int_value(cursor: &mut Cursor, width: u8) -> Result<SqlValue, DecodeError> {
 
 /// DATETIME (days + 1/300 s ticks) or SMALLDATETIME (days + minutes) since 1900-01-01.
 fn datetime_value(cursor: &mut Cursor, len: u8) -> Result<SqlValue, DecodeError> {
-    let epoch = NaiveDate::from_ymd_opt(1900, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let (days, millis) = match len {
+    const TICKS_PER_MINUTE: u64 = 300 * 60;
+    let (days, ticks) = match len {
         4 => {
             let days = i64::from(cursor.u16("smalldatetime days")?);
-            (
-                days,
-                i64::from(cursor.u16("smalldatetime minutes")?) * 60_000,
-            )
+            let minutes = u64::from(cursor.u16("smalldatetime minutes")?);
+            (days, minutes * TICKS_PER_MINUTE)
         }
         8 => {
             let days = i64::from(cursor.u32("datetime days")? as i32);
-            (
-                days,
-                (i64::from(cursor.u32("datetime ticks")?) * 10 + 1) / 3,
-            )
+            (days, u64::from(cursor.u32("datetime ticks")?))
         }
         _ => return Err(Truncated(format!("a datetime of {len} bytes")).into()),
     };
-    let moment: Option<NaiveDateTime> = epoch
-        .and_then(|e| e.checked_add_signed(Duration::days(days)))
-        .and_then(|d| d.checked_add_signed(Duration::milliseconds(millis)));
-    moment
+    datetime_from_ticks(days, ticks)
         .map(SqlValue::DateTime)
         .ok_or_else(|| Truncated("a datetime out of range".into()).into())
 }
@@ -344,6 +336,7 @@ fn latin1(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     const ALL_HEADERS: [u8; 22] = [
         0x16, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
