@@ -216,17 +216,53 @@ impl Collation {
             trimmed.to_lowercase()
         }
     }
+    /// Compares without building keys: name lookups run for every column of every joined row.
     pub fn eq(&self, a: &str, b: &str) -> bool {
-        self.key(a) == self.key(b)
+        self.cmp(a, b).is_eq()
     }
     pub fn cmp(&self, a: &str, b: &str) -> std::cmp::Ordering {
-        self.key(a).cmp(&self.key(b))
+        let (a, b) = (a.trim_end_matches(' '), b.trim_end_matches(' '));
+        if self.case_sensitive {
+            a.cmp(b)
+        } else if a.is_ascii() && b.is_ascii() {
+            a.bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+        } else {
+            a.chars()
+                .flat_map(char::to_lowercase)
+                .cmp(b.chars().flat_map(char::to_lowercase))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collation_compares_like_its_keys_without_building_them() {
+        let ci = Collation {
+            case_sensitive: false,
+        };
+        let cs = Collation {
+            case_sensitive: true,
+        };
+        assert!(ci.eq("Server_ID", "server_id  "));
+        assert!(ci.eq("ZÜRICH", "zürich"));
+        assert!(!ci.eq("zürich", "zurich"));
+        assert!(!cs.eq("Server_ID", "server_id"));
+        assert!(cs.eq("X ", "X"));
+        for (a, b) in [
+            ("a", "B"),
+            ("Zürich", "zurich"),
+            ("東京", "Tokyo"),
+            ("b ", "A"),
+        ] {
+            assert_eq!(ci.cmp(a, b), ci.key(a).cmp(&ci.key(b)), "{a} vs {b}");
+            assert_eq!(cs.cmp(a, b), cs.key(a).cmp(&cs.key(b)), "{a} vs {b}");
+        }
+    }
 
     #[test]
     fn truncation_counts_utf16_units_and_keeps_characters_whole() {
