@@ -78,8 +78,9 @@
 
 /**
  * Minor version of the ABI: grows when functions, status codes or JSON members are added.
+ * 1: lsv_cancel() and `LSV_ERR_CANCELLED`.
  */
-#define LSV_ABI_VERSION_MINOR 0
+#define LSV_ABI_VERSION_MINOR 1
 
 /**
  * Success.
@@ -154,6 +155,12 @@
 #define LSV_ERR_UNSUPPORTED 13
 
 /**
+ * The call was interrupted by lsv_cancel(); the client stays usable (the next call reconnects
+ * when the interrupted request had to be abandoned). Since ABI 1.1.
+ */
+#define LSV_ERR_CANCELLED 14
+
+/**
  * A connection to the SQL Server instance that holds the linked servers. Opaque: created by
  * lsv_connect(), released by lsv_client_free().
  */
@@ -204,6 +211,24 @@ const char *lsv_version(void);
 int32_t lsv_connect(const char *connection_string,
                     struct lsv_client **out_client,
                     struct lsv_error **out_err);
+
+/**
+ * Interrupts the calls running on `client` (in any thread) and those waiting for it: each
+ * returns `LSV_ERR_CANCELLED` promptly. A request already sent is abandoned by closing its
+ * connection, which makes SQL Server stop it; whether it took effect before that is unknown,
+ * as after a timeout (an lsv_create() cancelled after its first step still undoes that step).
+ * The client stays usable: the next call reconnects. Calls that start after lsv_cancel()
+ * returns are not affected.
+ *
+ * Returns `LSV_OK` whether or not a call was running; `LSV_ERR_INVALID_HANDLE` for a NULL,
+ * freed or unknown handle. Never blocks on the network.
+ *
+ * # Safety
+ * `client` is NULL or a pointer value the caller got from lsv_connect(). Thread-safe: meant to
+ * be called from another thread than the one blocked in the call (e.g. a Ctrl+C handler
+ * thread or a CancellationToken callback); not async-signal-safe.
+ */
+int32_t lsv_cancel(struct lsv_client *client);
 
 /**
  * Closes the connection and releases the handle. Never blocks on the network and never fails.

@@ -7,13 +7,18 @@
 //! drops it and fails with `Status::Connection` / `Status::Timeout`; the next call reconnects
 //! first. Each request is bounded by `Command Timeout`, each (re)connect by `Connect Timeout`.
 //!
+//! Cancellation: [`Client::cancel`] interrupts every call of the client that is running or
+//! waiting for the connection at that moment. The request in flight is abandoned by dropping
+//! its connection (the server sees the connection close and stops the request), the call
+//! returns `Status::Cancelled`, and the next call reconnects.
+//!
 //! Transactions: the procedures refuse to run inside a user transaction (15002). No method
 //! opens one and the connection is never handed out, so none can be open when they run; the
 //! guard is this construction rather than an extra `@@TRANCOUNT` round trip per call.
 
 use std::future::Future;
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{watch, Mutex, MutexGuard};
 
 use crate::conn_string::ConnectionSettings;
 use crate::error::{Error, Status};
@@ -46,6 +51,28 @@ pub struct Client {
     settings: ConnectionSettings,
     /// `None` after the connection was lost; the next call reconnects.
     connection: Mutex<Option<TdsClient>>,
+    /// Bumped by [`Client::cancel`]; a call is cancelled when it changes while the call runs.
+    cancel_generation: watch::Sender<u64>,
+}
+
+fn connection_dropped(mut error: Error) -> Error {
+    error.message.push_str(CONNECTION_DROPPED);
+    error
+}
+
+/// The error of a call interrupted by [`Client::cancel`].
+fn cancelled_error(while_doing: &str) -> Error {
+    Error::new(
+        Status::Cancelled,
+        format!("the call was cancelled {while_doing}"),
+    )
+}
+
+/// Resolves when [`Client::cancel`] is called (never, if the client is gone).
+async fn cancel_requested(generation: &mut watch::Receiver<u64>) {
+    if generation.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -71,40 +98,54 @@ macro_rules! on_connection {
 struct Session<'a> {
     settings: &'a ConnectionSettings,
     slot: MutexGuard<'a, Option<TdsClient>>,
+    cancel: watch::Receiver<u64>,
 }
 
 impl Session<'_> {
     /// Runs one request on the connection (reconnecting first if it was lost), bounded by the
     /// command timeout. `work` gets the connection by value and hands it back; when the
-    /// request times out or breaks the connection, it is dropped instead of kept.
+    /// request times out, breaks the connection or is cancelled, the connection is dropped
+    /// instead of kept.
     async fn request<T, Fut>(&mut self, work: impl FnOnce(TdsClient) -> Fut) -> Result<T, Error>
     where
         Fut: Future<Output = (TdsClient, Result<T, Error>)>,
     {
-        let client = match self.slot.take() {
-            Some(client) => client,
-            None => exec::connect(self.settings).await?,
+        let settings = self.settings;
+        let kept = self.slot.take();
+        // The connection to keep (if any) and the outcome.
+        let attempt = async move {
+            let client = match kept {
+                Some(client) => client,
+                None => match exec::connect(settings).await {
+                    Ok(client) => client,
+                    Err(error) => return (None, Err(error)),
+                },
+            };
+            match exec::within(settings.command_timeout, work(client)).await {
+                Err(limit) => (
+                    None,
+                    Err(connection_dropped(exec::timeout_error(
+                        "the server did not answer",
+                        "command timeout",
+                        limit,
+                    ))),
+                ),
+                Ok((client, outcome)) => match outcome {
+                    Err(error) if exec::loses_connection(&error) => {
+                        (None, Err(connection_dropped(error)))
+                    }
+                    kept => (Some(client), kept),
+                },
+            }
         };
-        match exec::within(self.settings.command_timeout, work(client)).await {
-            Err(limit) => {
-                let mut error =
-                    exec::timeout_error("the server did not answer", "command timeout", limit);
-                error.message.push_str(CONNECTION_DROPPED);
-                Err(error)
+        let (kept, outcome) = tokio::select! {
+            finished = attempt => finished,
+            () = cancel_requested(&mut self.cancel) => {
+                (None, Err(connection_dropped(cancelled_error("while a request was running"))))
             }
-            Ok((client, Ok(value))) => {
-                *self.slot = Some(client);
-                Ok(value)
-            }
-            Ok((client, Err(error))) if !exec::loses_connection(&error) => {
-                *self.slot = Some(client);
-                Err(error)
-            }
-            Ok((_lost, Err(mut error))) => {
-                error.message.push_str(CONNECTION_DROPPED);
-                Err(error)
-            }
-        }
+        };
+        *self.slot = kept;
+        outcome
     }
 
     async fn run_step(&mut self, step: &Step) -> Result<(), Error> {
@@ -193,6 +234,7 @@ impl Client {
         Ok(Client {
             settings,
             connection: Mutex::new(Some(connection)),
+            cancel_generation: watch::channel(0).0,
         })
     }
 
@@ -202,14 +244,34 @@ impl Client {
         T: Send,
         Fut: Future<Output = Result<T, Error>> + Send + 'a,
     {
+        // Subscribing marks the current generation seen: only a cancel from now on counts.
+        let mut cancel = self.cancel_generation.subscribe();
         block_on(async move {
-            let slot = self.connection.lock().await;
+            let slot = tokio::select! {
+                slot = self.connection.lock() => slot,
+                () = cancel_requested(&mut cancel) => {
+                    return Err(cancelled_error(
+                        "while it waited for the client's previous call to finish",
+                    ));
+                }
+            };
             call(Session {
                 settings: &self.settings,
                 slot,
+                cancel,
             })
             .await
         })?
+    }
+
+    /// Interrupts every call of this client that is running or waiting for the connection at
+    /// this moment; they return `Status::Cancelled` promptly. A request in flight is abandoned
+    /// by dropping the connection (the server stops it when the connection closes); the next
+    /// call reconnects. A multi-step `create` cancelled after its first step still undoes that
+    /// step before returning. Does nothing when no call runs; callable from any thread.
+    pub fn cancel(&self) {
+        self.cancel_generation
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     /// Creates a linked server from a spec; on any failure nothing is left behind, with one

@@ -43,6 +43,8 @@ pub enum Status {
     InvalidHandle = 12,
     /// Not available on this platform or build (e.g. Integrated Security off Windows).
     Unsupported = 13,
+    /// The call was interrupted by [`crate::Client::cancel`]; the client stays usable.
+    Cancelled = 14,
 }
 
 impl Status {

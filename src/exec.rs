@@ -87,7 +87,7 @@ const FATAL_SEVERITY: u8 = 20;
 pub(crate) fn loses_connection(error: &Error) -> bool {
     matches!(
         error.status,
-        Status::Connection | Status::Timeout | Status::Tls | Status::Internal
+        Status::Connection | Status::Timeout | Status::Tls | Status::Internal | Status::Cancelled
     ) || error
         .server_messages
         .iter()

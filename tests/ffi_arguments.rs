@@ -96,6 +96,13 @@ fn null_garbage_and_foreign_handles_give_invalid_handle() {
             );
         }
     }
+    for (kind, handle) in handles {
+        assert_eq!(
+            unsafe { lsv_cancel(handle) },
+            LSV_ERR_INVALID_HANDLE,
+            "lsv_cancel with {kind}"
+        );
+    }
     unsafe { lsv_error_free(foreign_err) };
 }
 

@@ -12,6 +12,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
+using System.Threading;
 using Microsoft.Win32.SafeHandles;
 
 namespace LinkedServer.Interop
@@ -32,7 +33,9 @@ namespace LinkedServer.Interop
         Timeout = 10,
         Internal = 11,
         InvalidHandle = 12,
-        Unsupported = 13
+        Unsupported = 13,
+        /// <summary>Interrupted by lsv_cancel (LinkedServerClient.Cancel or its CancellationToken).</summary>
+        Cancelled = 14
     }
 
     /// <summary>The Encrypt keyword of the connection string (the library validates the certificate
@@ -123,6 +126,7 @@ namespace LinkedServer.Interop
                     case LinkedServerStatus.Timeout: return "OperationTimeout";
                     case LinkedServerStatus.InvalidHandle: return "InvalidOperation";
                     case LinkedServerStatus.Unsupported: return "NotImplemented";
+                    case LinkedServerStatus.Cancelled: return "OperationStopped";
                     default: return "NotSpecified";
                 }
             }
@@ -397,6 +401,7 @@ namespace LinkedServer.Interop
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int GetFn(IntPtr client, byte[] server, out IntPtr json, out IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ListFn(IntPtr client, out IntPtr json, out IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ErrorIntFn(IntPtr error);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int CancelFn(IntPtr client);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate IntPtr ErrorStringFn(IntPtr error);
 
         internal ConnectFn Connect;
@@ -420,6 +425,7 @@ namespace LinkedServer.Interop
         internal ErrorIntFn ErrorSqlLine;
         internal ErrorStringFn ErrorSqlProcedure;
         internal ErrorStringFn ErrorJson;
+        internal CancelFn CancelCalls;
 
         private LinkedServerLibrary(string path, IntPtr module)
         {
@@ -455,6 +461,7 @@ namespace LinkedServer.Interop
             ErrorSqlLine = Bind<ErrorIntFn>(module, "lsv_error_sql_line");
             ErrorSqlProcedure = Bind<ErrorStringFn>(module, "lsv_error_sql_procedure");
             ErrorJson = Bind<ErrorStringFn>(module, "lsv_error_json");
+            CancelCalls = Bind<CancelFn>(module, "lsv_cancel");
         }
 
         /// <summary>Full path of the loaded library file.</summary>
@@ -839,6 +846,36 @@ namespace LinkedServer.Interop
             return result;
         }
 
+        /// <summary>Cancels every call of this client that runs or waits at this moment, with
+        /// lsv_cancel: each throws a LinkedServerException with status Cancelled (or an
+        /// OperationCanceledException when its CancellationToken asked for it). The client stays
+        /// usable; calls that start afterwards are not affected. Callable from any thread; does
+        /// nothing when no call runs or the client is disposed.</summary>
+        public void Cancel()
+        {
+            bool referenced = false;
+            if (disposed) return;
+            try
+            {
+                handle.DangerousAddRef(ref referenced);
+                library.CancelCalls(handle.DangerousGetHandle());
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed on another thread meanwhile: no call can be running any more.
+            }
+            finally
+            {
+                if (referenced) handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>A token observed by every call of this client: when it is cancelled, the call
+        /// running (or about to start) stops with an OperationCanceledException carrying the
+        /// token, through Cancel(). A call whose native part has not started yet when the token
+        /// fires may still run to its end. Default: CancellationToken.None.</summary>
+        public CancellationToken CancellationToken { get; set; }
+
         public void Dispose()
         {
             disposed = true;
@@ -866,14 +903,25 @@ namespace LinkedServer.Interop
             int status;
             IntPtr error = IntPtr.Zero;
             if (disposed) throw new ObjectDisposedException(GetType().FullName);
+            CancellationToken token = CancellationToken;
+            token.ThrowIfCancellationRequested();
+            CancellationTokenRegistration registration = token.CanBeCanceled
+                ? token.Register(Cancel) : default(CancellationTokenRegistration);
             try
             {
+                token.ThrowIfCancellationRequested();
                 handle.DangerousAddRef(ref referenced);
                 status = call(handle.DangerousGetHandle(), out error);
             }
             finally
             {
                 if (referenced) handle.DangerousRelease();
+                registration.Dispose();
+            }
+            if (status == (int)LinkedServerStatus.Cancelled && token.IsCancellationRequested)
+            {
+                var cancelled = library.TakeError(status, error, function);
+                throw new OperationCanceledException(cancelled.Message, cancelled, token);
             }
             if (status != 0) throw library.TakeError(status, error, function);
         }

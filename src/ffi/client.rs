@@ -74,6 +74,28 @@ pub unsafe extern "C" fn lsv_connect(
     })
 }
 
+/// Interrupts the calls running on `client` (in any thread) and those waiting for it: each
+/// returns `LSV_ERR_CANCELLED` promptly. A request already sent is abandoned by closing its
+/// connection, which makes SQL Server stop it; whether it took effect before that is unknown,
+/// as after a timeout (an lsv_create() cancelled after its first step still undoes that step).
+/// The client stays usable: the next call reconnects. Calls that start after lsv_cancel()
+/// returns are not affected.
+///
+/// Returns `LSV_OK` whether or not a call was running; `LSV_ERR_INVALID_HANDLE` for a NULL,
+/// freed or unknown handle. Never blocks on the network.
+///
+/// # Safety
+/// `client` is NULL or a pointer value the caller got from lsv_connect(). Thread-safe: meant to
+/// be called from another thread than the one blocked in the call (e.g. a Ctrl+C handler
+/// thread or a CancellationToken callback); not async-signal-safe.
+#[no_mangle]
+pub unsafe extern "C" fn lsv_cancel(client: *mut lsv_client) -> i32 {
+    fallible(std::ptr::null_mut(), || {
+        client_arg(client)?.cancel();
+        Ok(())
+    })
+}
+
 /// Closes the connection and releases the handle. Never blocks on the network and never fails.
 ///
 /// `client` may be NULL; a pointer that is not a live handle (already freed, or not from

@@ -264,6 +264,7 @@ mod tests {
             (Status::Internal, "internal"),
             (Status::InvalidHandle, "invalid_handle"),
             (Status::Unsupported, "unsupported"),
+            (Status::Cancelled, "cancelled"),
         ];
         for (status, name) in names {
             let object = lsv_error::new(&Error::new(status, "x"));

@@ -23,7 +23,7 @@ mod registry;
 
 use std::ffi::{c_char, CStr};
 
-pub use client::{lsv_client, lsv_client_free, lsv_connect};
+pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect};
 pub use error::{
     lsv_error, lsv_error_code, lsv_error_free, lsv_error_json, lsv_error_message,
     lsv_error_sql_line, lsv_error_sql_number, lsv_error_sql_procedure, lsv_error_sql_severity,
@@ -42,7 +42,8 @@ use crate::error::Status;
 pub const LSV_ABI_VERSION_MAJOR: u32 = 1;
 
 /// Minor version of the ABI: grows when functions, status codes or JSON members are added.
-pub const LSV_ABI_VERSION_MINOR: u32 = 0;
+/// 1: lsv_cancel() and `LSV_ERR_CANCELLED`.
+pub const LSV_ABI_VERSION_MINOR: u32 = 1;
 
 /// Success.
 pub const LSV_OK: i32 = 0;
@@ -74,6 +75,9 @@ pub const LSV_ERR_INTERNAL: i32 = 11;
 pub const LSV_ERR_INVALID_HANDLE: i32 = 12;
 /// Not available on this platform or in this build (e.g. Integrated Security off Windows).
 pub const LSV_ERR_UNSUPPORTED: i32 = 13;
+/// The call was interrupted by lsv_cancel(); the client stays usable (the next call reconnects
+/// when the interrupted request had to be abandoned). Since ABI 1.1.
+pub const LSV_ERR_CANCELLED: i32 = 14;
 
 // The header's numbers are the library's statuses; a renumbering would stop the build.
 const _: () = {
@@ -91,6 +95,7 @@ const _: () = {
     assert!(LSV_ERR_INTERNAL == Status::Internal as i32);
     assert!(LSV_ERR_INVALID_HANDLE == Status::InvalidHandle as i32);
     assert!(LSV_ERR_UNSUPPORTED == Status::Unsupported as i32);
+    assert!(LSV_ERR_CANCELLED == Status::Cancelled as i32);
 };
 
 const VERSION: &CStr = match CStr::from_bytes_with_nul(

@@ -23,6 +23,9 @@ internal static class Tests
     private static readonly string Server = Required("LSV_TEST_SERVER");          // tcp:127.0.0.1,PORT
     private static readonly string Certificate = Required("LSV_TEST_CERT");
     private static readonly string Peer = Environment.GetEnvironmentVariable("LSV_TEST_PEER");
+    // A stand-in that never answers sp_dropserver.
+    private static readonly string StallServer = Required("LSV_TEST_STALL_SERVER");
+    private static readonly string StallCertificate = Required("LSV_TEST_STALL_CERT");
 
     private const string SaPassword = "Str0ng!Passw0rd";
     // A second stand-in login whose password needs connection-string quoting.
@@ -73,6 +76,8 @@ internal static class Tests
         Run("sp_testlinkedserver", LinkTest);
         Run("'' from PowerShell's $null means null", EmptyMeansNull);
         Run("8 threads share one client", Threads);
+        Run("Cancel interrupts a stalled call", CancelStalledCall);
+        Run("CancellationToken interrupts a stalled call", TokenCancelsStalledCall);
         Run("dispose", DisposeClient);
         Run("dispose while 8 threads are calling", DisposeDuringCalls);
 
@@ -772,6 +777,57 @@ internal static class Tests
             foreach (var thread in threads) thread.Join();
             Equal(80, successes, "every concurrent round succeeded" + (failures.Count > 0 ? ": " + failures[0] : ""));
             client.Drop("THREADS", true);
+        }
+    }
+
+    private static LinkedServerClient StallingClient()
+    {
+        // A command timeout long enough that only a cancel ends the stalled call in the test.
+        return new LinkedServerClient("Server=" + StallServer + ";Encrypt=true;ServerCertificate=" + StallCertificate +
+            ";User ID=sa;Password=" + SaPassword + ";Command Timeout=120");
+    }
+
+    // Runs client.Drop (stalled by the server) on a thread; `cancel` is called until it returns
+    // (a cancel before the native call starts does nothing, so it is repeated). Returns what
+    // Drop threw.
+    private static Exception StalledDrop(LinkedServerClient client, Action cancel)
+    {
+        Exception thrown = null;
+        var call = new Thread(() =>
+        {
+            try { client.Drop("NOWHERE", true); }
+            catch (Exception e) { thrown = e; }
+        });
+        call.Start();
+        while (!call.Join(50)) cancel();
+        return thrown;
+    }
+
+    private static void CancelStalledCall()
+    {
+        using (var client = StallingClient())
+        {
+            client.Cancel(); // no call: nothing happens
+            var thrown = StalledDrop(client, client.Cancel) as LinkedServerException;
+            Check(thrown != null, "the stalled call threw a LinkedServerException");
+            if (thrown == null) return;
+            Equal(LinkedServerStatus.Cancelled, thrown.Status, "status Cancelled: " + thrown.Message);
+            Equal(0, client.List().Count, "the client is usable after the cancel");
+        }
+    }
+
+    private static void TokenCancelsStalledCall()
+    {
+        using (var client = StallingClient())
+        using (var source = new CancellationTokenSource())
+        {
+            client.CancellationToken = source.Token;
+            var thrown = StalledDrop(client, source.Cancel) as OperationCanceledException;
+            Check(thrown != null, "the stalled call threw an OperationCanceledException");
+            if (thrown == null) return;
+            Equal(source.Token, thrown.CancellationToken, "the exception carries the token");
+            client.CancellationToken = CancellationToken.None;
+            Equal(0, client.List().Count, "the client is usable after the cancel");
         }
     }
 

@@ -74,12 +74,15 @@ for exe in tests-cs5.exe tests.exe; do
     run=${exe%.exe}
     start_standin PEER "$run"
     peer_address=$address
+    start_standin STALL "$run" --stall-at-procedure sp_dropserver
+    stall_address=$address
     start_standin MGMT "$run" --login 'quoter:Pa"ss;w'"'"'rd={x}:sysadmin' --login 'reader:Read3r!Pass' \
         --peer "PEER=$peer_address"
     echo "== mono $exe (stand-in MGMT at $address, peer at $peer_address)"
     if ! env -u LSV_NATIVE_LIBRARY \
         LSV_TEST_MODULE_DIR="$build/module" LSV_TEST_FIXTURES="$build/fixtures" LSV_TEST_RID="$rid" \
         LSV_TEST_SERVER="tcp:${address%:*},${address##*:}" LSV_TEST_CERT="$build/MGMT-$run.pem" LSV_TEST_PEER=PEER \
+        LSV_TEST_STALL_SERVER="tcp:${stall_address%:*},${stall_address##*:}" LSV_TEST_STALL_CERT="$build/STALL-$run.pem" \
         mono --debug "$build/$exe" | tee "$build/$run.log"; then
         status=1
     fi
