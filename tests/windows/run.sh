@@ -6,10 +6,10 @@
 # certificate, then validating it), and TDS 8.0 strict. A second stand-in (BTS01) answers
 # lsv_test's hop. The remote password must not appear in the program's output.
 #
-# Test setup that is not part of the package, built here: bcryptprimitives.dll (Wine 8 lacks
-# ProcessPrng, see prng_shim.c) and the Wine-only DecryptMessage correction (wine_schannel.c).
-# LSV_TEST_WINE_AS_IS=1 leaves Wine's DecryptMessage as it is (the catalog reads then time out
-# under encryption; see the README's platform notes).
+# Test setup that is not part of the package, built here: wine_compat.c as bcryptprimitives.dll
+# beside linkedsrv.dll (Wine 8 lacks ProcessPrng, and its DecryptMessage misreports an incomplete
+# TLS record: see the file). LSV_TEST_WINE_AS_IS=1 leaves Wine's DecryptMessage as it is (the
+# catalog reads then time out under encryption; see the README's platform notes).
 #
 # Needs: cargo, the x86_64-pc-windows-gnu target, gcc-mingw-w64-x86-64, wine64 (installed with
 # apt when missing and running as root). Exits non-zero on any failure, including when Wine
@@ -55,11 +55,10 @@ echo "lsv_windows.c calls all $(echo "$declared" | wc -l) functions of the heade
 
 bin="$target/wine/bin"
 mkdir -p "$bin"
-echo "== x86_64-w64-mingw32-gcc lsv_windows.c, prng_shim.c"
-x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -I "$root/include" -I "$here" \
-    "$here/lsv_windows.c" "$here/wine_schannel.c" "$dll_dir/liblinkedsrv.dll.a" \
-    -o "$bin/lsv_windows.exe"
-x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -shared "$here/prng_shim.c" \
+echo "== x86_64-w64-mingw32-gcc lsv_windows.c, wine_compat.c"
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -I "$root/include" \
+    "$here/lsv_windows.c" "$dll_dir/liblinkedsrv.dll.a" -o "$bin/lsv_windows.exe"
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -shared "$here/wine_compat.c" \
     -ladvapi32 -o "$bin/bcryptprimitives.dll"
 cp "$dll_dir/linkedsrv.dll" "$bin/"
 
