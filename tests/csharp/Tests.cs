@@ -26,6 +26,8 @@ internal static class Tests
     // A stand-in that never answers sp_dropserver.
     private static readonly string StallServer = Required("LSV_TEST_STALL_SERVER");
     private static readonly string StallCertificate = Required("LSV_TEST_STALL_CERT");
+    // The library's file name where the tests run (tests/csharp: Linux; tests/windows: Windows).
+    private static readonly string LibraryFile = ExpectedRid.StartsWith("win-", StringComparison.Ordinal) ? "linkedsrv.dll" : "liblinkedsrv.so";
 
     private const string SaPassword = "Str0ng!Passw0rd";
     // A second stand-in login whose password needs connection-string quoting.
@@ -354,8 +356,8 @@ internal static class Tests
     private static void LoaderDefaults()
     {
         Equal(ExpectedRid, LinkedServerLibrary.RuntimeIdentifier, "runtime identifier");
-        Equal("liblinkedsrv.so", LinkedServerLibrary.FileName, "file name");
-        string expectedPath = Path.Combine(Path.Combine(ModuleDirectory, ExpectedRid), "liblinkedsrv.so");
+        Equal(LibraryFile, LinkedServerLibrary.FileName, "file name");
+        string expectedPath = Path.Combine(Path.Combine(ModuleDirectory, ExpectedRid), LibraryFile);
         Equal(expectedPath, LinkedServerLibrary.DefaultPath, "default path in the module folder");
         var library = LinkedServerLibrary.Load(null);
         Equal(Path.GetFullPath(expectedPath), library.Path, "loaded from the module folder");
@@ -375,7 +377,7 @@ internal static class Tests
         {
             var error = Throws<DllNotFoundException>(() => new LinkedServerClient(SaConnectionString), "no library in the module folder");
             if (error == null) return;
-            Contains(Path.Combine(Path.Combine(empty, ExpectedRid), "liblinkedsrv.so"), error.Message, "message names the expected path");
+            Contains(Path.Combine(Path.Combine(empty, ExpectedRid), LibraryFile), error.Message, "message names the expected path");
             Contains(LinkedServerLibrary.PathVariable, error.Message, "message names the override");
         }
         finally
@@ -386,7 +388,7 @@ internal static class Tests
 
     private static void NotALibrary()
     {
-        string path = Path.Combine(Fixtures, "not-a-library.so");
+        string path = Path.Combine(Fixtures, "not-a-library" + Path.GetExtension(LibraryFile));
         var error = Throws<DllNotFoundException>(() => LinkedServerLibrary.Load(path), "text file as library");
         if (error == null) return;
         Contains("could not be loaded", error.Message, "load failure message");
@@ -396,7 +398,7 @@ internal static class Tests
 
     private static void AbiMismatch()
     {
-        string path = Path.Combine(Fixtures, "abi2/liblinkedsrv.so");
+        string path = Path.Combine(Path.Combine(Fixtures, "abi2"), LibraryFile);
         var error = Throws<NotSupportedException>(() => new LinkedServerClient(SaConnectionString, path), "ABI 2 library");
         if (error == null) return;
         Contains("implements linkedsrv ABI 2.0", error.Message, "mismatch message names the library ABI");
@@ -408,14 +410,14 @@ internal static class Tests
 
     private static void MissingExport()
     {
-        string path = Path.Combine(Fixtures, "abi-only/liblinkedsrv.so");
+        string path = Path.Combine(Path.Combine(Fixtures, "abi-only"), LibraryFile);
         var error = Throws<EntryPointNotFoundException>(() => LinkedServerLibrary.Load(path), "library with only lsv_abi_version");
         if (error != null) Contains("'lsv_version'", error.Message, "missing export named");
     }
 
     private static void EnvironmentOverride()
     {
-        string path = Path.Combine(Fixtures, "abi2/liblinkedsrv.so");
+        string path = Path.Combine(Path.Combine(Fixtures, "abi2"), LibraryFile);
         Environment.SetEnvironmentVariable(LinkedServerLibrary.PathVariable, path);
         try
         {

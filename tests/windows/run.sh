@@ -90,6 +90,9 @@ wine_version="$(timeout 60 "$wine" --version 2>&1)" \
     || { echo "FAIL: Wine does not start: $wine_version" >&2; exit 1; }
 echo "Wine: $wine_version"
 
+# The Windows path (Z:\...) of a file.
+winpath() { "$wine" winepath -w "$1" 2>/dev/null; }
+
 # start_standin FILE_STEM ARGS...: starts a stand-in, sets $address to its HOST:PORT.
 address=""
 start_standin() {
@@ -126,7 +129,7 @@ run_mode() {
     start_standin "mgmt-$name" --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' \
         --encrypt "$mode" --peer "BTS01=$peer" --cert-out "$work/cert-$name.pem"
     local cert
-    cert="$("$wine" winepath -w "$work/cert-$name.pem" 2>/dev/null)"
+    cert="$(winpath "$work/cert-$name.pem")"
     # localhost: the certificate names it; Wine's SChannel does not match IP addresses.
     local base="Server=tcp:localhost,${address##*:};User ID=sa;Password=Str0ng!Passw0rd;Connect Timeout=20;Command Timeout=20"
     local args=("${base};${options//@CERT@/$cert}" BTS01)
@@ -159,9 +162,59 @@ run_mode on-trust on "Encrypt=true;TrustServerCertificate=true"
 run_mode on on "Encrypt=true;ServerCertificate=@CERT@" "Encrypt=true"
 run_mode strict strict "Encrypt=strict;ServerCertificate=@CERT@" "Encrypt=strict"
 
+# The C# binding's Windows loader (LoadLibraryExW, GetProcAddress) under .NET 10 for win-x64:
+# tests/csharp/Tests.cs, compiled with the interop file into a self-contained Windows program
+# (the runtime pack comes from NuGet), against the DLL laid out as in the module folder.
+run_csharp() {
+    local cs="$target/wine/csharp"
+    echo
+    echo "== C#: LinkedServer.Interop.cs + tests/csharp/Tests.cs, .NET for win-x64 under Wine"
+    if ! command -v dotnet >/dev/null; then
+        echo "FAIL: dotnet (the .NET SDK) not found" >&2
+        failed+=(csharp)
+        return
+    fi
+    rm -rf "$cs/module" "$cs/fixtures"
+    mkdir -p "$cs/module/win-x64" "$cs/fixtures/abi2" "$cs/fixtures/abi-only"
+    sed "s|@ROOT@|$root|g" "$here/LinkedServer.WineTests.csproj.in" >"$cs/LinkedServer.WineTests.csproj"
+    if ! dotnet publish "$cs/LinkedServer.WineTests.csproj" -c Release -o "$cs/out" --nologo -v q; then
+        echo "FAIL: the C# tests did not build for win-x64" >&2
+        failed+=(csharp)
+        return
+    fi
+    cp "$bin/linkedsrv.dll" "$bin/bcryptprimitives.dll" "$cs/module/win-x64/"
+    # A library exporting lsv_abi_version only, reporting the ABI given at compile time.
+    printf '__declspec(dllexport) unsigned int lsv_abi_version(void) { return FIXTURE_ABI; }\n' \
+        >"$cs/fixtures/abi.c"
+    x86_64-w64-mingw32-gcc -shared -DFIXTURE_ABI='(2u << 16)' -o "$cs/fixtures/abi2/linkedsrv.dll" "$cs/fixtures/abi.c"
+    x86_64-w64-mingw32-gcc -shared -DFIXTURE_ABI='(1u << 16)' -o "$cs/fixtures/abi-only/linkedsrv.dll" "$cs/fixtures/abi.c"
+    echo "this is not a library" >"$cs/fixtures/not-a-library.dll"
+
+    start_standin csharp-peer --server-name PEER --login 'sa:Str0ng!Passw0rd:sysadmin'
+    local peer_address="$address"
+    start_standin csharp-mgmt --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' \
+        --login 'quoter:Pa"ss;w'"'"'rd={x}:sysadmin' --login 'reader:Read3r!Pass' \
+        --peer "PEER=$peer_address" --cert-out "$work/csharp.pem"
+    local status=0
+    # mscoree.dll must load here: Wine's loader needs it for IL-only images.
+    WINEDLLOVERRIDES="mshtml=" LSV_TEST_RID=win-x64 LSV_TEST_PEER=PEER \
+        LSV_TEST_SERVER="tcp:localhost,${address##*:}" \
+        LSV_TEST_MODULE_DIR="$(winpath "$cs/module")" LSV_TEST_FIXTURES="$(winpath "$cs/fixtures")" \
+        LSV_TEST_CERT="$(winpath "$work/csharp.pem")" \
+        timeout 900 "$wine" "$cs/out/LinkedServer.Tests.exe" >"$work/csharp.log" 2>&1 || status=$?
+    sed -i 's/\r$//' "$work/csharp.log" # Windows line ends
+    grep -E '^(FAIL|[0-9]+ passed)' "$work/csharp.log" || true
+    if [[ $status -ne 0 ]] || ! grep -qE '^[0-9]+ passed, 0 failed$' "$work/csharp.log"; then
+        tail -n 40 "$work/csharp.log" >&2
+        echo "FAIL: C# tests under Wine (exit status $status)" >&2
+        failed+=(csharp)
+    fi
+}
+run_csharp
+
 echo
 if ((${#failed[@]})); then
     echo "== tests/windows: FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "== tests/windows: PASSED (linkedsrv.dll under $wine_version: every export, encryption off, login, on, on validated, strict)"
+echo "== tests/windows: PASSED (linkedsrv.dll under $wine_version: every export from C in every encryption mode; the C# binding's Windows loader under .NET)"
