@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh Debian machine: installs what the suites need,
 # checks formatting and lints, runs the Rust tests (library, C ABI, stand-in), the C program
 # under valgrind, the C# tests under Mono, the real-client tests of the stand-in, the
-# PowerShell syntax/help check and the Windows DLL (cross-built, run under Wine). Exits non-zero if anything fails.
+# PowerShell syntax/help check and the Windows DLL (cross-built, run under Wine). Exits non-zero
+# if anything fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
