@@ -11,6 +11,8 @@
  *                      LSV_ERR_TLS
  *   LSV_TEST_REMOTE_PASSWORD (environment): bts_remote's password; it must never be printed,
  *                      and the program checks that no message or JSON of the library holds it.
+ *   LSV_TEST_STALL_CONNECTION (environment): a connection string (no command timeout) to an
+ *                      instance that never answers sp_dropserver, for lsv_cancel.
  *
  * Prints one line per check; exits 0 only if every check passed. Under Wine it needs
  * tests/windows/wine_compat.c built as bcryptprimitives.dll beside linkedsrv.dll.
@@ -201,6 +203,48 @@ static void cycle(lsv_client *client, const char *peer)
     }
 }
 
+struct stalled_call {
+    lsv_client *client;
+    int32_t status;
+    lsv_error *err;
+};
+
+static DWORD WINAPI drop_on_stalled_server(LPVOID argument)
+{
+    struct stalled_call *call = argument;
+    call->status = lsv_drop(call->client, "NOWHERE", 1, &call->err);
+    return 0;
+}
+
+/* lsv_cancel from another thread than the one blocked in a call the server never answers. */
+static void cancellation(const char *stalling_connection)
+{
+    lsv_client *client = NULL;
+    lsv_error *err = NULL;
+    if (!succeeded(lsv_connect(stalling_connection, &client, &err), &err,
+                   "lsv_connect to a server that never answers sp_dropserver"))
+        return;
+    check(lsv_cancel(client) == LSV_OK, "lsv_cancel without a call running");
+    struct stalled_call call = {client, -1, NULL};
+    HANDLE thread = CreateThread(NULL, 0, drop_on_stalled_server, &call, 0, NULL);
+    check(thread != NULL, "CreateThread");
+    if (thread == NULL)
+        return;
+    /* A cancel that comes before the call has started does not affect it: repeat until the
+     * call returns. */
+    while (WaitForSingleObject(thread, 50) == WAIT_TIMEOUT)
+        lsv_cancel(client);
+    CloseHandle(thread);
+    failed_with(call.status, &call.err, LSV_ERR_CANCELLED, 0, "",
+                "a stalled lsv_drop cancelled from another thread: LSV_ERR_CANCELLED");
+    char *json = NULL;
+    if (succeeded(lsv_list(client, &json, &err), &err, "the client is usable after the cancel"))
+        lsv_string_free(json);
+    lsv_client_free(client);
+    check(lsv_cancel(client) == LSV_ERR_INVALID_HANDLE,
+          "lsv_cancel on a freed client: LSV_ERR_INVALID_HANDLE");
+}
+
 static void argument_errors(lsv_client *client)
 {
     lsv_error *err = NULL;
@@ -231,8 +275,9 @@ int main(int argc, char **argv)
         return 2;
     }
     remote_password = getenv("LSV_TEST_REMOTE_PASSWORD");
-    if (remote_password == NULL || strlen(remote_password) < 8) {
-        fprintf(stderr, "LSV_TEST_REMOTE_PASSWORD must hold the remote password\n");
+    const char *stalling_connection = getenv("LSV_TEST_STALL_CONNECTION");
+    if (remote_password == NULL || strlen(remote_password) < 8 || stalling_connection == NULL) {
+        fprintf(stderr, "set LSV_TEST_REMOTE_PASSWORD and LSV_TEST_STALL_CONNECTION\n");
         return 2;
     }
     /* Under Wine, tests/windows/wine_compat.c (as bcryptprimitives.dll) corrects DecryptMessage
@@ -257,6 +302,7 @@ int main(int argc, char **argv)
 
     cycle(client, argv[2]);
     argument_errors(client);
+    cancellation(stalling_connection);
 
     lsv_client_free(client);
     char *json = NULL;

@@ -128,14 +128,18 @@ run_mode() {
     echo "== $name: stand-in --encrypt $mode, $options"
     start_standin "mgmt-$name" --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' \
         --encrypt "$mode" --peer "BTS01=$peer" --cert-out "$work/cert-$name.pem"
-    local cert
-    cert="$(winpath "$work/cert-$name.pem")"
+    local port="${address##*:}"
+    start_standin "stall-$name" --server-name STALL --login 'sa:Str0ng!Passw0rd:sysadmin' \
+        --encrypt "$mode" --stall-at-procedure sp_dropserver --cert-out "$work/stall-$name.pem"
+    local stall_port="${address##*:}"
     # localhost: the certificate names it; Wine's SChannel does not match IP addresses.
-    local base="Server=tcp:localhost,${address##*:};User ID=sa;Password=Str0ng!Passw0rd;Connect Timeout=20;Command Timeout=20"
-    local args=("${base};${options//@CERT@/$cert}" BTS01)
-    [[ -n $untrusted ]] && args+=("${base};${untrusted}")
+    local login="User ID=sa;Password=Str0ng!Passw0rd;Connect Timeout=20"
+    local base="Server=tcp:localhost,$port;$login;Command Timeout=20"
+    local args=("$base;${options//@CERT@/$(winpath "$work/cert-$name.pem")}" BTS01)
+    [[ -n $untrusted ]] && args+=("$base;$untrusted")
+    local stall="Server=tcp:localhost,$stall_port;$login;Command Timeout=0;${options//@CERT@/$(winpath "$work/stall-$name.pem")}"
     local status=0
-    (cd "$bin" && LSV_TEST_REMOTE_PASSWORD="$remote_password" \
+    (cd "$bin" && LSV_TEST_REMOTE_PASSWORD="$remote_password" LSV_TEST_STALL_CONNECTION="$stall" \
         timeout 600 "$wine" lsv_windows.exe "${args[@]}") >"$work/$name.log" 2>&1 || status=$?
     if grep -qF "$remote_password" "$work/$name.log"; then
         echo "FAIL: the remote password appears in the output of $name (output withheld)" >&2
@@ -195,10 +199,14 @@ run_csharp() {
     start_standin csharp-mgmt --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' \
         --login 'quoter:Pa"ss;w'"'"'rd={x}:sysadmin' --login 'reader:Read3r!Pass' \
         --peer "PEER=$peer_address" --cert-out "$work/csharp.pem"
+    local mgmt_port="${address##*:}"
+    start_standin csharp-stall --server-name STALL --login 'sa:Str0ng!Passw0rd:sysadmin' \
+        --stall-at-procedure sp_dropserver --cert-out "$work/csharp-stall.pem"
     local status=0
     # mscoree.dll must load here: Wine's loader needs it for IL-only images.
     WINEDLLOVERRIDES="mshtml=" LSV_TEST_RID=win-x64 LSV_TEST_PEER=PEER \
-        LSV_TEST_SERVER="tcp:localhost,${address##*:}" \
+        LSV_TEST_SERVER="tcp:localhost,$mgmt_port" LSV_TEST_STALL_SERVER="tcp:localhost,${address##*:}" \
+        LSV_TEST_STALL_CERT="$(winpath "$work/csharp-stall.pem")" \
         LSV_TEST_MODULE_DIR="$(winpath "$cs/module")" LSV_TEST_FIXTURES="$(winpath "$cs/fixtures")" \
         LSV_TEST_CERT="$(winpath "$work/csharp.pem")" \
         timeout 900 "$wine" "$cs/out/LinkedServer.Tests.exe" >"$work/csharp.log" 2>&1 || status=$?
