@@ -295,8 +295,13 @@ int main(int argc, char **argv)
     if (argc == 4) {
         failed_with(lsv_connect(argv[3], &client, &err), &err, LSV_ERR_TLS, 0, "",
                     "an untrusted certificate: LSV_ERR_TLS");
-        check(client == NULL, "a failed lsv_connect leaves out_client untouched");
     }
+    /* The management login with a wrong password: the remote password serves as that. */
+    char wrong_login[4096];
+    snprintf(wrong_login, sizeof wrong_login, "%s;Password=%s", argv[1], remote_password);
+    failed_with(lsv_connect(wrong_login, &client, &err), &err, LSV_ERR_AUTHENTICATION, 18456, NULL,
+                "a wrong password: LSV_ERR_AUTHENTICATION 18456");
+    check(client == NULL, "a failed lsv_connect leaves out_client untouched");
     if (!succeeded(lsv_connect(argv[1], &client, &err), &err, "lsv_connect"))
         return 1;
 
