@@ -171,6 +171,10 @@ pub struct RpcParam {
     pub output: bool,
     pub ty: SqlType,
     pub value: SqlValue,
+    /// Sent as NULLTYPE (MS-TDS 2.2.5.4.1), a NULL without a type (tiberius sends every NULL
+    /// so); `ty` is then `Int`. An untyped OUTPUT parameter comes back in the type the
+    /// procedure gave it, as there is no client type to convert it to.
+    pub untyped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

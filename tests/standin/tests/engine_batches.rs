@@ -27,6 +27,7 @@ fn nvarchar(name: &str, value: &str) -> RpcParam {
     RpcParam {
         name: name.into(),
         output: false,
+        untyped: false,
         ty: SqlType::NVarChar(Some(4000)),
         value: SqlValue::String(value.into()),
     }
@@ -499,8 +500,8 @@ async fn sp_executesql_binds_parameters_and_returns_outputs() {
         nvarchar("stmt", "DECLARE @rc int; EXEC @rc = sp_addlinkedserver @server = @P1; SET @out = @rc; SELECT @P2 + 1 AS n"),
         nvarchar("params", "@P1 nvarchar(4000), @P2 int, @out int OUTPUT"),
         nvarchar("@P1", "X1"),
-        RpcParam { name: "@P2".into(), output: false, ty: SqlType::Int, value: SqlValue::Int(41) },
-        RpcParam { name: "@out".into(), output: true, ty: SqlType::Int, value: SqlValue::Null },
+        RpcParam { name: "@P2".into(), output: false, untyped: false, ty: SqlType::Int, value: SqlValue::Int(41) },
+        RpcParam { name: "@out".into(), output: true, untyped: false, ty: SqlType::Int, value: SqlValue::Null },
     ];
     let reply = Reply(
         sa.execute(Request::Rpc(vec![RpcCall {
@@ -540,6 +541,7 @@ async fn sp_executesql_binds_parameters_and_returns_outputs() {
     let params = vec![RpcParam {
         name: "".into(),
         output: false,
+        untyped: false,
         ty: SqlType::VarChar(Some(10)),
         value: SqlValue::String("SELECT 1".into()),
     }];
@@ -584,6 +586,7 @@ async fn prepared_statements_as_odbc_sends_them() {
     let handle_param = RpcParam {
         name: "".into(),
         output: true,
+        untyped: false,
         ty: SqlType::Int,
         value: SqlValue::Null,
     };
@@ -617,6 +620,7 @@ async fn prepared_statements_as_odbc_sends_them() {
                 RpcParam {
                     name: "".into(),
                     output: false,
+                    untyped: false,
                     ty: SqlType::Int,
                     value: SqlValue::Int(handle),
                 },
@@ -636,6 +640,7 @@ async fn prepared_statements_as_odbc_sends_them() {
         params: vec![RpcParam {
             name: "".into(),
             output: false,
+            untyped: false,
             ty: SqlType::Int,
             value: SqlValue::Int(handle),
         }],

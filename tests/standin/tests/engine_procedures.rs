@@ -1225,6 +1225,7 @@ async fn name_with_a_binary_zero_is_refused() {
         params: vec![RpcParam {
             name: "@server".into(),
             output: false,
+            untyped: false,
             ty: SqlType::NVarChar(Some(4000)),
             value: s("bad\0name"),
         }],

@@ -288,3 +288,27 @@ async fn a_peer_that_never_answers_costs_one_connect_timeout() {
         "one attempt of 1 s, not one per encryption level: {elapsed:?}"
     );
 }
+
+/// SQL Server assigns the OUTPUT values of a four-part call to the caller's variables whether
+/// the argument is named or positional and whether the variable held NULL before.
+#[tokio::test(flavor = "multi_thread")]
+async fn four_part_output_reaches_the_local_variable() {
+    let (_b, a) = pair(EncryptMode::On, EncryptMode::On);
+    let mut client = client(&a, EncryptMode::On).await;
+    client
+        .execute(
+            "EXEC sp_addlinkedserver @server = @P1, @srvproduct = N'SQL Server'",
+            &[&"B"],
+        )
+        .await
+        .unwrap();
+    for batch in [
+        "DECLARE @n sysname; EXEC [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @n",
+        "DECLARE @n sysname = N''; EXEC [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @n",
+        "DECLARE @n sysname; EXEC [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @ServerName = @n OUTPUT; SELECT @n",
+        "DECLARE @n sysname, @rc int; EXEC @rc = [B].[BizTalkMsgBoxDb].[dbo].[sp_GetServerName] @n OUT; SELECT @n",
+    ] {
+        let rows = first_result(&mut client, batch).await;
+        assert_eq!(rows[0].get::<&str, _>(0), Some("B"), "{batch}");
+    }
+}

@@ -190,12 +190,15 @@ impl Session {
         let mut out = Vec::new();
         for call in calls {
             // An OUTPUT parameter the procedure does not set comes back with the value sent.
-            let outputs: Vec<(usize, String, Typed)> = call
+            let outputs: Vec<(usize, String, Typed, bool)> = call
                 .params
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.output)
-                .map(|(i, p)| (i, p.name.clone(), Typed::new(p.value.clone(), p.ty.clone())))
+                .map(|(i, p)| {
+                    let sent = Typed::new(p.value.clone(), p.ty.clone());
+                    (i, p.name.clone(), sent, p.untyped)
+                })
                 .collect();
             let args: Vec<CallArg> = call
                 .params
@@ -230,13 +233,14 @@ impl Session {
             if let Some(status) = result.status {
                 out.push(ReplyItem::ReturnStatus(status));
             }
-            for (index, name, sent) in outputs {
-                let ty = sent.ty.clone();
-                let value = result
-                    .outputs
-                    .iter()
-                    .find(|(i, _)| *i == index)
-                    .map_or(sent, |(_, v)| v.clone());
+            for (index, name, sent, untyped) in outputs {
+                let set = result.outputs.iter().find(|(i, _)| *i == index);
+                // The client's type, or for an untyped NULL the one the procedure gave it.
+                let ty = match set {
+                    Some((_, v)) if untyped => v.ty.clone(),
+                    _ => sent.ty.clone(),
+                };
+                let value = set.map_or(sent, |(_, v)| v.clone());
                 let value = convert(&value, &ty)
                     .map(|t| t.value)
                     .unwrap_or(SqlValue::Null);

@@ -135,6 +135,7 @@ mod tests {
             params: vec![RpcParam {
                 name: "stmt".into(),
                 output: false,
+                untyped: false,
                 ty: SqlType::NVarChar(None),
                 value: SqlValue::String("EXEC sp_testlinkedserver @P1".into()),
             }],

@@ -259,6 +259,7 @@ fn param(cursor: &mut Cursor, ordinal: usize) -> Result<RpcParam, DecodeError> {
     Ok(RpcParam {
         name,
         output: status & PARAM_STATUS_BY_REF != 0,
+        untyped: type_id == type_id::NULL,
         ty,
         value,
     })
@@ -378,6 +379,7 @@ mod tests {
                 params: vec![RpcParam {
                     name: String::new(),
                     output: false,
+                    untyped: false,
                     ty: SqlType::SmallInt,
                     value: SqlValue::Null
                 }],
@@ -402,6 +404,7 @@ mod tests {
             vec![RpcParam {
                 name: "@locallogin".into(),
                 output: false,
+                untyped: true,
                 ty: SqlType::Int,
                 value: SqlValue::Null
             }]

@@ -25,6 +25,12 @@ pub mod token {
 }
 
 mod type_id {
+    pub const INT1: u8 = 0x30;
+    pub const BIT: u8 = 0x32;
+    pub const INT2: u8 = 0x34;
+    pub const INT4: u8 = 0x38;
+    pub const DATETIME: u8 = 0x3D;
+    pub const INT8: u8 = 0x7F;
     pub const INTN: u8 = 0x26;
     pub const BITN: u8 = 0x68;
     pub const DATETIMEN: u8 = 0x6F;
@@ -334,13 +340,49 @@ fn column_flags(column: &Column) -> u16 {
     u16::from(column.nullable)
 }
 
+/// The fixed-length type (2.2.5.4.1) SQL Server uses for a NOT NULL column of a fixed-size type
+/// (`COUNT(*)` is INT4, not INTN); nullable columns and the other types keep their
+/// variable-length form. SqlClient reads an INTN column flagged NOT NULL as a broken stream.
+fn fixed_type(column: &Column) -> Option<u8> {
+    if column.nullable {
+        return None;
+    }
+    match column.ty {
+        SqlType::Bit => Some(type_id::BIT),
+        SqlType::TinyInt => Some(type_id::INT1),
+        SqlType::SmallInt => Some(type_id::INT2),
+        SqlType::Int => Some(type_id::INT4),
+        SqlType::BigInt => Some(type_id::INT8),
+        SqlType::DateTime => Some(type_id::DATETIME),
+        _ => None,
+    }
+}
+
+/// A cell of a row: the variable-length encoding, or for a fixed type the same bytes without
+/// their length prefix (a NULL there is an engine bug).
+fn cell(out: &mut Vec<u8>, column: &Column, cell: &SqlValue) -> Result<(), EncodeError> {
+    if fixed_type(column).is_none() {
+        return value(out, &column.ty, cell);
+    }
+    let mut encoded = Vec::with_capacity(9);
+    value(&mut encoded, &column.ty, cell)?;
+    if cell == &SqlValue::Null {
+        return Err(mismatch(cell, &column.ty));
+    }
+    out.extend(&encoded[1..]);
+    Ok(())
+}
+
 pub fn col_metadata(out: &mut Vec<u8>, columns: &[Column]) {
     out.push(token::COLMETADATA);
     out.extend((columns.len() as u16).to_le_bytes());
     for column in columns {
         out.extend(0u32.to_le_bytes()); // UserType
         out.extend(column_flags(column).to_le_bytes());
-        type_info(out, &column.ty);
+        match fixed_type(column) {
+            Some(fixed) => out.push(fixed),
+            None => type_info(out, &column.ty),
+        }
         if column.ty == SqlType::NText {
             out.push(0); // TableName with no parts
         }
@@ -358,8 +400,8 @@ pub fn result_set(out: &mut Vec<u8>, rows: &ResultSet) -> Result<(), EncodeError
             });
         }
         out.push(token::ROW);
-        for (column, cell) in rows.columns.iter().zip(row) {
-            value(out, &column.ty, cell)?;
+        for (column, value) in rows.columns.iter().zip(row) {
+            cell(out, column, value)?;
         }
     }
     Ok(())
@@ -540,6 +582,48 @@ mod tests {
             0xD1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
         ];
         assert_eq!(&out[rows_start..], expected_rows);
+    }
+
+    /// NOT NULL columns of fixed-size types go out as INT1/2/4/8, BIT and DATETIME without
+    /// length bytes, as SQL Server sends `COUNT(*)` (SqlClient breaks on INTN flagged NOT NULL).
+    #[test]
+    fn not_null_fixed_size_columns_use_fixed_length_types() {
+        let column = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+        };
+        let rows = ResultSet {
+            columns: vec![
+                column("n", SqlType::Int),
+                column("b", SqlType::Bit),
+                column("t", SqlType::TinyInt),
+                column("g", SqlType::BigInt),
+            ],
+            rows: vec![vec![
+                SqlValue::Int(2),
+                SqlValue::Bit(true),
+                SqlValue::Int(7),
+                SqlValue::Int(-1),
+            ]],
+        };
+        let mut out = Vec::new();
+        result_set(&mut out, &rows).unwrap();
+        #[rustfmt::skip]
+        let expected = [
+            0x81, 4, 0,
+            0, 0, 0, 0, 0, 0, 0x38, 1, b'n', 0,
+            0, 0, 0, 0, 0, 0, 0x32, 1, b'b', 0,
+            0, 0, 0, 0, 0, 0, 0x30, 1, b't', 0,
+            0, 0, 0, 0, 0, 0, 0x7F, 1, b'g', 0,
+            0xD1, 2, 0, 0, 0, 1, 7, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        assert_eq!(out, expected);
+        let null_in_not_null = ResultSet {
+            columns: vec![column("n", SqlType::Int)],
+            rows: vec![vec![SqlValue::Null]],
+        };
+        assert!(result_set(&mut Vec::new(), &null_in_not_null).is_err());
     }
 
     #[test]
