@@ -359,6 +359,40 @@ async fn transactions_and_envchange() {
     reply.no_errors();
 }
 
+/// RESETCONNECTION (a pooled connection reused): the open transaction is rolled back unless the
+/// client asks to keep it, SET options are back to their defaults, and the reset is counted.
+#[tokio::test]
+async fn reset_connection_ends_the_transaction_and_set_options() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    run(&mut sa, "BEGIN TRAN; SET NOCOUNT ON").await.no_errors();
+    sa.reset(true);
+    assert_eq!(
+        run(&mut sa, "SELECT @@TRANCOUNT").await.scalar(),
+        SqlValue::Int(1)
+    );
+    sa.reset(false);
+    assert_eq!(
+        run(&mut sa, "SELECT @@TRANCOUNT").await.scalar(),
+        SqlValue::Int(0)
+    );
+    let counted = dones(&run(&mut sa, "SELECT 1").await)[0].status & done_status::COUNT;
+    assert_ne!(counted, 0, "NOCOUNT is off again");
+    run(&mut sa, "SET IMPLICIT_TRANSACTIONS ON")
+        .await
+        .no_errors();
+    sa.reset(false);
+    run(&mut sa, "SELECT name FROM sys.servers")
+        .await
+        .no_errors();
+    assert_eq!(
+        run(&mut sa, "SELECT @@TRANCOUNT").await.scalar(),
+        SqlValue::Int(0)
+    );
+    let stats = instance.connection_stats();
+    assert_eq!(stats.iter().find(|s| s.login == "sa").unwrap().resets, 3);
+}
+
 #[tokio::test]
 async fn use_switches_database() {
     let instance = instance();
@@ -490,6 +524,7 @@ async fn rpc_by_name_runs_the_procedure_directly() {
     assert!(reply.return_statuses().is_empty());
     let reply = Reply(sa.execute(call("sp_nosuch", vec![])).await.items);
     assert_eq!(reply.error().number, 2812);
+    assert_eq!(reply.error().state, 62, "SQL Server's state for 2812");
 }
 
 #[tokio::test]

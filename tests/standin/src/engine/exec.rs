@@ -166,6 +166,11 @@ impl Session {
         }
     }
 
+    /// Msg 2812 as SQL Server raises it for a name it cannot resolve: state 62, no procedure.
+    pub(super) fn unknown_procedure(&self, name: &str, line: i32) -> ServerMessage {
+        self.msg_with_state(2812, 62, &[name], "", line)
+    }
+
     fn parse_error_message(&self, err: &ParseError) -> ServerMessage {
         self.msg(err.number, &[&err.arg], "", err.line)
     }
@@ -221,7 +226,7 @@ impl Session {
                     None => {
                         // Cursor procedures (sp_cursoropen & co.) are outside the subset.
                         let name = format!("#{id}");
-                        out.push(ReplyItem::Message(self.msg(2812, &[&name], "", 1)));
+                        out.push(ReplyItem::Message(self.unknown_procedure(&name, 1)));
                         CallResult::failed()
                     }
                 },

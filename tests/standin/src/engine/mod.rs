@@ -51,6 +51,8 @@ pub struct ConnectionStats {
     pub batches: u64,
     /// ATTENTION signals received.
     pub attentions: u64,
+    /// Requests that carried RESETCONNECTION (a pool reusing the connection).
+    pub resets: u64,
 }
 
 pub struct Instance {
@@ -140,6 +142,7 @@ impl Instance {
             password: Secret::new(password),
             principal_id,
             role,
+            login_database: database.clone(),
             database,
             trancount: 0,
             transaction: 0,
@@ -225,6 +228,8 @@ pub struct Session {
     password: Secret,
     principal_id: i32,
     role: ServerRole,
+    /// The database of the login, where a reset returns to.
+    login_database: String,
     database: String,
     trancount: u32,
     transaction: u64,
@@ -264,6 +269,19 @@ impl Session {
 
     pub fn attention(&mut self) {
         self.update_stats(|s| s.attentions += 1);
+    }
+
+    /// RESETCONNECTION (what `sp_reset_connection` does for a pooled connection): the open
+    /// transaction rolled back unless `keep_transaction`, the login's database, SET options
+    /// back to their defaults. Prepared handles stay (the pool's client keeps using them).
+    pub fn reset(&mut self, keep_transaction: bool) {
+        if !keep_transaction {
+            self.trancount = 0;
+        }
+        self.database = self.login_database.clone();
+        self.nocount = false;
+        self.implicit_transactions = false;
+        self.update_stats(|s| s.resets += 1);
     }
 
     fn count_request(&self, request: &Request) {

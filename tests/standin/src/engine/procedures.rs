@@ -446,7 +446,7 @@ impl Session {
         match parse_object_name(name) {
             Some(parsed) => self.call_procedure(&parsed, args, level, 1, out).await,
             None => {
-                out.push(ReplyItem::Message(self.msg(2812, &[name], "", 1)));
+                out.push(ReplyItem::Message(self.unknown_procedure(name, 1)));
                 CallResult::failed()
             }
         }
@@ -466,12 +466,9 @@ impl Session {
                 return self.remote_exec(&server, &name, args, line, out).await
             }
             None => {
-                out.push(ReplyItem::Message(self.msg(
-                    2812,
-                    &[&name.display()],
-                    "",
-                    line,
-                )));
+                out.push(ReplyItem::Message(
+                    self.unknown_procedure(&name.display(), line),
+                ));
                 return CallResult::failed();
             }
         };
@@ -1376,6 +1373,7 @@ impl<'a> Body<'a> {
                     SqlValue::Int(s.rpc_calls as i64),
                     SqlValue::Int(s.batches as i64),
                     SqlValue::Int(s.attentions as i64),
+                    SqlValue::Int(s.resets as i64),
                 ]
             })
             .collect();
@@ -1387,6 +1385,7 @@ impl<'a> Body<'a> {
                 column("rpc_calls", SqlType::BigInt),
                 column("batches", SqlType::BigInt),
                 column("attentions", SqlType::BigInt),
+                column("resets", SqlType::BigInt),
             ],
             rows,
         });

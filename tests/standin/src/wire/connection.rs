@@ -14,7 +14,9 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::login7;
-use super::packet::{self, invalid, packet_type, Message, MessageReader, DEFAULT_PACKET_SIZE};
+use super::packet::{
+    self, invalid, packet_type, Message, MessageReader, Reset, DEFAULT_PACKET_SIZE,
+};
 use super::prelogin::{self, Security};
 use super::request;
 use super::tls::PreloginFramed;
@@ -42,6 +44,9 @@ pub trait BackendSession: Send + 'static {
     fn database(&self) -> &str;
     fn execute(&mut self, request: Request) -> impl Future<Output = Reply> + Send;
     fn attention(&mut self);
+    /// The request carried RESETCONNECTION: back to the state right after login (the open
+    /// transaction rolled back unless `keep_transaction`), as `sp_reset_connection` does.
+    fn reset(&mut self, keep_transaction: bool);
 }
 
 impl Backend for Arc<Instance> {
@@ -68,6 +73,9 @@ impl BackendSession for Session {
     }
     fn attention(&mut self) {
         Session::attention(self)
+    }
+    fn reset(&mut self, keep_transaction: bool) {
+        Session::reset(self, keep_transaction)
     }
 }
 
@@ -241,6 +249,7 @@ pub async fn run<B: Backend>(
         packet_size: login.negotiated_packet_size(),
         spid,
         server_name: listener.backend.server_name().to_string(),
+        pending_reset_ack: false,
     };
     connection.serve_requests().await
 }
@@ -263,6 +272,8 @@ struct Connection<S> {
     packet_size: usize,
     spid: u16,
     server_name: String,
+    /// A reset was done and its ENVCHANGE (type 18) not yet sent.
+    pending_reset_ack: bool,
 }
 
 enum Outcome {
@@ -281,6 +292,12 @@ const ATTENTION_ACK: Done = Done {
 impl<S: BackendSession> Connection<S> {
     async fn serve_requests(&mut self) -> io::Result<()> {
         while let Some(message) = self.reader.next_message(&mut self.transport).await? {
+            let reset = message.reset();
+            if reset != Reset::None && message.ty != packet_type::ATTENTION {
+                self.session.reset(reset == Reset::KeepTransaction);
+                // The acknowledgement opens the reply of the request that asked for it.
+                self.pending_reset_ack = true;
+            }
             let request = match message.ty {
                 packet_type::SQL_BATCH => request::sql_batch(&message.payload),
                 packet_type::RPC => request::rpc(&message.payload),
@@ -400,6 +417,15 @@ impl<S: BackendSession> Connection<S> {
     }
 
     async fn send(&mut self, tokens: &[u8]) -> io::Result<()> {
+        let mut acknowledged;
+        let tokens = if std::mem::take(&mut self.pending_reset_ack) {
+            acknowledged = Vec::with_capacity(tokens.len() + 6);
+            tokens::reset_connection_ack(&mut acknowledged);
+            acknowledged.extend_from_slice(tokens);
+            &acknowledged[..]
+        } else {
+            tokens
+        };
         packet::write_message(
             &mut self.transport,
             packet_type::TABULAR_RESULT,

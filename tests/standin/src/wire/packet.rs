@@ -20,6 +20,11 @@ pub mod packet_type {
 
 /// Status bit: last packet of a message.
 pub const STATUS_END_OF_MESSAGE: u8 = 0x01;
+/// Status bit (client to server, first packet of a request): reset the session before running
+/// it, as `sp_reset_connection` does; a pool sets it on the first request of a reused connection.
+pub const STATUS_RESET_CONNECTION: u8 = 0x08;
+/// The same reset that keeps the transaction (the connection is enlisted in a distributed one).
+pub const STATUS_RESET_CONNECTION_SKIP_TRAN: u8 = 0x10;
 
 /// The packet size before LOGIN7 negotiates another (and the server's default).
 pub const DEFAULT_PACKET_SIZE: usize = 4096;
@@ -58,7 +63,30 @@ impl Header {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub ty: u8,
+    /// Status byte of the message's first packet (the reset bits live there).
+    pub status: u8,
     pub payload: BytesMut,
+}
+
+/// What a request asks to reset before it runs (MS-TDS 2.2.3.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reset {
+    None,
+    Connection,
+    /// RESETCONNECTIONSKIPTRAN: everything but the open transaction.
+    KeepTransaction,
+}
+
+impl Message {
+    pub fn reset(&self) -> Reset {
+        if self.status & STATUS_RESET_CONNECTION_SKIP_TRAN != 0 {
+            Reset::KeepTransaction
+        } else if self.status & STATUS_RESET_CONNECTION != 0 {
+            Reset::Connection
+        } else {
+            Reset::None
+        }
+    }
 }
 
 /// Reads packets and joins them into messages. Cancel-safe: everything read so far stays in
@@ -88,6 +116,7 @@ impl MessageReader {
             while let Some((header, payload)) = self.take_packet()? {
                 let message = self.partial.get_or_insert_with(|| Message {
                     ty: header.ty,
+                    status: header.status,
                     payload: BytesMut::new(),
                 });
                 if message.ty != header.ty {

@@ -33,6 +33,7 @@ struct Scripted {
 struct ScriptedSession {
     database: String,
     attentions: Arc<AtomicUsize>,
+    resets: Arc<AtomicUsize>,
 }
 
 impl Backend for Scripted {
@@ -64,6 +65,7 @@ impl Backend for Scripted {
         Ok(ScriptedSession {
             database: database.unwrap_or("master").to_string(),
             attentions: self.attentions.clone(),
+            resets: Arc::new(AtomicUsize::new(0)),
         })
     }
 }
@@ -223,6 +225,14 @@ impl BackendSession for ScriptedSession {
 
     fn attention(&mut self) {
         self.attentions.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Scripted as the reset's visible outcome: the session is back in its login database.
+    fn reset(&mut self, _keep_transaction: bool) {
+        self.database = format!(
+            "master (reset {})",
+            self.resets.fetch_add(1, Ordering::SeqCst) + 1
+        );
     }
 }
 
@@ -985,6 +995,36 @@ async fn attention_with_nothing_running_is_acknowledged() {
     assert_eq!(client.receive().await, DONE_ATTENTION);
     // Nothing was running, so the backend has nothing to abandon.
     assert_eq!(server.attentions.load(Ordering::SeqCst), 0);
+    client.assert_usable().await;
+}
+
+/// RESETCONNECTION in the first packet's status: the session is reset before the request runs
+/// and the reply opens with ENVCHANGE 18; the next request without the bit resets nothing.
+#[tokio::test]
+async fn reset_connection_bit_resets_the_session_and_is_acknowledged() {
+    let server = start(EncryptMode::Off);
+    let mut client = RawClient::connect(&server, 4096).await;
+    for status in [0x01 | 0x08, 0x01 | 0x10] {
+        let payload = batch("SELECT db");
+        let mut packet = vec![packet_type::SQL_BATCH, status];
+        packet.extend(((payload.len() + 8) as u16).to_be_bytes());
+        packet.extend([0, 0, 1, 0]);
+        packet.extend(payload);
+        client.tcp.write_all(&packet).await.unwrap();
+        let reply = client.receive().await;
+        assert_eq!(reply[..6], [0xE3, 3, 0, 18, 0, 0], "ENVCHANGE 18 first");
+        assert_eq!(reply[6], 0x81, "then the request's own reply");
+    }
+    client
+        .send(packet_type::SQL_BATCH, &batch("SELECT db"))
+        .await;
+    let reply = client.receive().await;
+    assert_eq!(reply[0], 0x81, "no acknowledgement without the bit");
+    let database = string_to_utf16("master (reset 2)");
+    assert!(
+        reply.windows(database.len()).any(|w| w == database),
+        "two resets reached the session"
+    );
     client.assert_usable().await;
 }
 

@@ -407,6 +407,14 @@ pub fn result_set(out: &mut Vec<u8>, rows: &ResultSet) -> Result<(), EncodeError
     Ok(())
 }
 
+/// ENVCHANGE type 18 (2.2.7.9): the server reset the session as the request's RESETCONNECTION
+/// bit asked; old and new values are empty.
+pub fn reset_connection_ack(out: &mut Vec<u8>) {
+    out.push(token::ENVCHANGE);
+    out.extend(3u16.to_le_bytes());
+    out.extend([18, 0, 0]);
+}
+
 pub fn return_value(
     out: &mut Vec<u8>,
     ordinal: u16,
