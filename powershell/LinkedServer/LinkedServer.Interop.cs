@@ -498,15 +498,31 @@ namespace LinkedServer.Interop
             get { return Platform.Current.LibraryFileName; }
         }
 
-        /// <summary>The file Load(null) uses: $LSV_NATIVE_LIBRARY, else
-        /// DefaultBaseDirectory/RuntimeIdentifier/FileName.</summary>
+        /// <summary>The file Load(null) uses: $LSV_NATIVE_LIBRARY, else the first file that exists of
+        /// DefaultBaseDirectory/RuntimeIdentifier/FileName (the module's layout),
+        /// DefaultBaseDirectory/runtimes/RuntimeIdentifier/native/FileName (the NuGet package's
+        /// layout, as a build without a runtime identifier copies it) and
+        /// DefaultBaseDirectory/FileName (a build or publish for one runtime identifier), else the
+        /// first of them.</summary>
         public static string DefaultPath
         {
             get
             {
                 string overridePath = Environment.GetEnvironmentVariable(PathVariable);
                 if (!string.IsNullOrEmpty(overridePath)) return overridePath;
-                return System.IO.Path.Combine(System.IO.Path.Combine(DefaultBaseDirectory, RuntimeIdentifier), FileName);
+                string baseDirectory = DefaultBaseDirectory;
+                string[] candidates =
+                {
+                    System.IO.Path.Combine(System.IO.Path.Combine(baseDirectory, RuntimeIdentifier), FileName),
+                    System.IO.Path.Combine(System.IO.Path.Combine(System.IO.Path.Combine(
+                        System.IO.Path.Combine(baseDirectory, "runtimes"), RuntimeIdentifier), "native"), FileName),
+                    System.IO.Path.Combine(baseDirectory, FileName)
+                };
+                foreach (string candidate in candidates)
+                {
+                    if (File.Exists(candidate)) return candidate;
+                }
+                return candidates[0];
             }
         }
 

@@ -5,6 +5,8 @@ using System.Linq;
 using Microsoft.Data.SqlClient;
 using Xunit;
 
+using LinkedSrv.DotnetTests;
+
 namespace LinkedSrv.SqlClientTests;
 
 /// <summary>SQL Server's errors as SqlClient surfaces them: SqlException and every SqlError.</summary>

@@ -2,6 +2,8 @@ using System;
 using System.Data;
 using Microsoft.Data.SqlClient;
 
+using LinkedSrv.DotnetTests;
+
 namespace LinkedSrv.SqlClientTests;
 
 /// <summary>

@@ -3,6 +3,8 @@ using System.Linq;
 using Microsoft.Data.SqlClient;
 using Xunit;
 
+using LinkedSrv.DotnetTests;
+
 namespace LinkedSrv.SqlClientTests;
 
 public class LoginTests

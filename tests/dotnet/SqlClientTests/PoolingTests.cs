@@ -2,6 +2,8 @@ using System;
 using Microsoft.Data.SqlClient;
 using Xunit;
 
+using LinkedSrv.DotnetTests;
+
 namespace LinkedSrv.SqlClientTests;
 
 /// <summary>

@@ -5,6 +5,8 @@ using System.Linq;
 using Microsoft.Data.SqlClient;
 using Xunit;
 
+using LinkedSrv.DotnetTests;
+
 namespace LinkedSrv.SqlClientTests;
 
 public class ProcedureTests

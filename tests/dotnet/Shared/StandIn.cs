@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -5,7 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 
-namespace LinkedSrv.SqlClientTests;
+namespace LinkedSrv.DotnetTests;
 
 /// <summary>
 /// One tds-standin process on a loopback port, started from the binary that run.sh built
