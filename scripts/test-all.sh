@@ -71,6 +71,7 @@ run_suite "C# tests under Mono" bash tests/csharp/run.sh
 run_suite "real clients against the stand-in" bash tests/standin/tests/clients/run.sh
 run_suite "PowerShell syntax and help" python3 tests/powershell/check.py
 run_suite "Windows DLL under Wine (every export, every encryption mode)" bash tests/windows/run.sh
+run_suite "SqlClient and the C# binding on .NET 10, NuGet package" bash tests/dotnet/run.sh
 
 section "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
