@@ -65,14 +65,6 @@ public class LoginTests
     }
 
     [Fact]
-    public void EncryptMandatoryChecksTheHostNameInCertificate()
-    {
-        using var s = new StandIn("MAND04", "on");
-        // The certificate names localhost, 127.0.0.1, ::1 and MAND04; another name must be refused.
-        Assert.Equal("MAND04", LoginAndAsk(s, "Encrypt=Mandatory;TrustServerCertificate=true;HostNameInCertificate=MAND04;"));
-    }
-
-    [Fact]
     public void EncryptStrictIsTds80WithTheCertificateTrustedByFile()
     {
         using var s = new StandIn("STRICT01", "strict");
