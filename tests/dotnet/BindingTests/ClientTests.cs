@@ -286,6 +286,29 @@ public class ClientTests
         Assert.Empty(client.List());
     }
 
+    /// <summary>Status 12 through the binding's error path: the library refuses a freed and a
+    /// foreign client pointer (the SafeHandle never lets LinkedServerClient pass one).</summary>
+    [Fact]
+    public void FreedOrForeignHandleIsInvalidHandle()
+    {
+        var library = LinkedServerLibrary.Load(null);
+        IntPtr client, error;
+        int status;
+        using (var text = UnmanagedUtf8.ConnectionString(servers.SaConnectionString, null, null))
+            status = library.Connect(text.Pointer, out client, out error);
+        Assert.Equal(0, status);
+        library.ClientFree(client);
+        foreach (var pointer in new[] { client, new IntPtr(0x1234) })
+        {
+            status = library.List(pointer, out IntPtr json, out error);
+            Assert.Equal(IntPtr.Zero, json);
+            var failure = library.TakeError(status, error, "lsv_list");
+            Assert.Equal(LinkedServerStatus.InvalidHandle, failure.Status);
+            Assert.Equal("InvalidOperation", failure.ErrorCategory);
+            Assert.Equal(0, failure.Number);
+        }
+    }
+
     private static string Dump(object value)
     {
         var text = new StringBuilder();
