@@ -227,12 +227,10 @@ impl BackendSession for ScriptedSession {
         self.attentions.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Scripted as the reset's visible outcome: the session is back in its login database.
-    fn reset(&mut self, _keep_transaction: bool) {
-        self.database = format!(
-            "master (reset {})",
-            self.resets.fetch_add(1, Ordering::SeqCst) + 1
-        );
+    /// Records the reset where `SELECT db` shows it: its number and whether the transaction stays.
+    fn reset(&mut self, keep_transaction: bool) {
+        let number = self.resets.fetch_add(1, Ordering::SeqCst) + 1;
+        self.database = format!("reset {number} keep {keep_transaction}");
     }
 }
 
@@ -999,12 +997,20 @@ async fn attention_with_nothing_running_is_acknowledged() {
 }
 
 /// RESETCONNECTION in the first packet's status: the session is reset before the request runs
-/// and the reply opens with ENVCHANGE 18; the next request without the bit resets nothing.
+/// (RESETCONNECTIONSKIPTRAN keeps the transaction) and the reply opens with ENVCHANGE 18; a
+/// request without the bit resets nothing.
 #[tokio::test]
 async fn reset_connection_bit_resets_the_session_and_is_acknowledged() {
     let server = start(EncryptMode::Off);
     let mut client = RawClient::connect(&server, 4096).await;
-    for status in [0x01 | 0x08, 0x01 | 0x10] {
+    let shows = |reply: &[u8], text: &str| {
+        let database = string_to_utf16(text);
+        reply.windows(database.len()).any(|w| w == database)
+    };
+    for (status, expected) in [
+        (0x01 | 0x08, "reset 1 keep false"),
+        (0x01 | 0x10, "reset 2 keep true"),
+    ] {
         let payload = batch("SELECT db");
         let mut packet = vec![packet_type::SQL_BATCH, status];
         packet.extend(((payload.len() + 8) as u16).to_be_bytes());
@@ -1014,17 +1020,14 @@ async fn reset_connection_bit_resets_the_session_and_is_acknowledged() {
         let reply = client.receive().await;
         assert_eq!(reply[..6], [0xE3, 3, 0, 18, 0, 0], "ENVCHANGE 18 first");
         assert_eq!(reply[6], 0x81, "then the request's own reply");
+        assert!(shows(&reply, expected), "{expected}");
     }
     client
         .send(packet_type::SQL_BATCH, &batch("SELECT db"))
         .await;
     let reply = client.receive().await;
     assert_eq!(reply[0], 0x81, "no acknowledgement without the bit");
-    let database = string_to_utf16("master (reset 2)");
-    assert!(
-        reply.windows(database.len()).any(|w| w == database),
-        "two resets reached the session"
-    );
+    assert!(shows(&reply, "reset 2 keep true"), "no third reset");
     client.assert_usable().await;
 }
 
