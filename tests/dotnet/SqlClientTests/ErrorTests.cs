@@ -128,6 +128,27 @@ public class ErrorTests : IClassFixture<ErrorTests.Pair>
         AssertErrors(e, new Expected(18456, 14, 1, "", 1, "Login failed for user 'sa'."));
     }
 
+    /// <summary>An unreachable data source: the provider's INFO 7412 (class 0) travels with the
+    /// 7303 error in the exception's Errors.</summary>
+    [Fact]
+    public void UnreachableLinkIsInfo7412ThenError7303()
+    {
+        using var c = pair.OpenA();
+        Assert.Equal(0, LinkedPair.Procedure(c, "sp_addlinkedserver", ("@server", "GONE"), ("@srvproduct", ""),
+            ("@provider", "MSOLEDBSQL"), ("@datasrc", "tcp:127.0.0.1,1")));
+        Assert.Equal(0, LinkedPair.Procedure(c, "sp_serveroption", ("@server", "GONE"), ("@optname", "rpc out"), ("@optvalue", "true")));
+        var e = Fails(c, "EXEC [GONE].master.dbo.sp_GetServerName");
+        // SqlClient lists a batch's errors first and its warnings after them, whatever the order
+        // on the wire (there the INFO comes first; the stand-in's Rust tests check that).
+        var errors = e.Errors.Cast<SqlError>().ToList();
+        Assert.Equal(new[] { 7303, 7412 }, errors.Select(x => x.Number));
+        Assert.Equal(new byte[] { 16, 0 }, errors.Select(x => x.Class));
+        Assert.Equal("Cannot initialize the data source object of OLE DB provider \"MSOLEDBSQL\" for linked server \"GONE\".",
+            errors[0].Message);
+        Assert.StartsWith("OLE DB provider \"MSOLEDBSQL\" for linked server \"GONE\" returned message", errors[1].Message);
+        Assert.Equal(7303, e.Number); // the exception takes the first error, not the INFO
+    }
+
     [Fact]
     public void EveryErrorOfABatchIsInErrors()
     {
