@@ -118,9 +118,18 @@ elif [[ -f $package ]]; then
         grep -q '^created: True, dropped: True$' "$logs/PackageConsumer.log"; then
         consumer_ok=1
     fi
+    # Published for one runtime identifier, the library sits beside the app.
+    echo "== PackageConsumer published for linux-x64"
+    if ! { dotnet publish "$here/PackageConsumer" -r linux-x64 --no-self-contained -o "$work/publish" \
+            -p:LsvPackageVersion="$version" &&
+        "$work/publish/PackageConsumer" 2>&1 | tee "$logs/PackageConsumer-published.log" &&
+        grep -q "native library: $work/publish/liblinkedsrv.so " "$logs/PackageConsumer-published.log" &&
+        grep -q '^created: True, dropped: True$' "$logs/PackageConsumer-published.log"; }; then
+        consumer_ok=0
+    fi
 fi
 if ((consumer_ok)); then
-    echo "PASS: the package's app created, listed and dropped a linked server, loading runtimes/linux-x64/native"
+    echo "PASS: the package's app created, listed and dropped a linked server, built (runtimes/linux-x64/native) and published for linux-x64 (beside the app)"
     passed=$((passed + 1))
 else
     echo "FAIL: PackageConsumer"
