@@ -24,6 +24,10 @@ install_prerequisites() (
             exit 1
         fi
     done
+    if ! command -v dotnet >/dev/null; then
+        echo "dotnet not found: install the .NET 10 SDK (PowerShell and Pester come from NuGet through it)" >&2
+        exit 1
+    fi
     local packages=(freetds-bin mono-mcs mono-runtime gcc g++ gcc-mingw-w64-x86-64 valgrind libssl-dev pkg-config
         python3-venv python3-pip wine64 libgnutls30)
     local missing=()
@@ -33,10 +37,29 @@ install_prerequisites() (
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
     [[ -x $VENV/bin/python3 ]] || python3 -m venv "$VENV"
-    "$VENV/bin/python3" -m pip install -q --disable-pip-version-check \
-        mssql-python==1.16.0 python-tds==1.17.1 pyopenssl==26.4.0 tree-sitter==0.26.1 tree-sitter-powershell==0.26.4
-    rustup target add x86_64-pc-windows-gnu >/dev/null
+    # Ask the package index only for what the venv lacks at the pinned version.
+    local wheels=(mssql-python==1.16.0 python-tds==1.17.1 pyopenssl==26.4.0 tree-sitter==0.26.1 tree-sitter-powershell==0.26.4)
+    local absent=()
+    for w in "${wheels[@]}"; do
+        [[ $("$VENV/bin/python3" -m pip show "${w%%==*}" 2>/dev/null | sed -n 's/^Version: //p') == "${w##*==}" ]] \
+            || absent+=("$w")
+    done
+    if ((${#absent[@]})); then
+        "$VENV/bin/python3" -m pip install -q --disable-pip-version-check "${absent[@]}"
+    fi
+    rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu >/dev/null
     command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+    # PowerShell 7.6 and Pester 6.2.0 for tests/powershell/run.sh, from NuGet into target/tools.
+    [[ -x $ROOT/target/tools/pwsh/pwsh ]] \
+        || dotnet tool install PowerShell --version 7.6.10 --tool-path "$ROOT/target/tools/pwsh" >/dev/null
+    if [[ ! -f $ROOT/target/tools/nuget/pester/6.2.0/tools/Pester.psd1 ]]; then
+        mkdir -p "$ROOT/target/tools/pester-restore"
+        printf '%s\n' '<Project Sdk="Microsoft.NET.Sdk">' \
+            '  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>' \
+            '  <ItemGroup><PackageDownload Include="Pester" Version="[6.2.0]" /></ItemGroup>' \
+            '</Project>' >"$ROOT/target/tools/pester-restore/restore.csproj"
+        dotnet restore "$ROOT/target/tools/pester-restore/restore.csproj" --packages "$ROOT/target/tools/nuget" >/dev/null
+    fi
 )
 
 passed=0
