@@ -9,9 +9,9 @@
   parameter that does not exist); SupportsShouldProcess exactly when the verb changes something,
   ConfirmImpact High on Remove-*;
 - the Public folder holds no command that is not exported;
-- every exported command but Connect-LinkedServerInstance takes -Connection and gets its client
-  from Resolve-LinkedServerClient (begin: a $state hashtable) and releases it with
-  Close-LinkedServerClient in its end block;
+- every exported command but Connect-LinkedServerInstance takes -Connection, -SqlInstance,
+  -ConnectionString, -SqlCredential, -Encrypt and -TrustServerCertificate (never -LibraryPath) and
+  runs its work through Use-LinkedServerClient in its process block (no end block);
 - every Private/<Name>.ps1 defines <Name> with the same comment-based help as a command;
 - the manifest's type and format files exist, are well-formed XML and name classes of the interop
   source; the ErrorCategory names the interop source maps statuses to are real ErrorCategory values;
@@ -155,6 +155,7 @@ def csharp_members(interop, class_name):
     for parameters in re.findall(rf"public {class_name}\(([^)]*)\)", body):
         methods.setdefault("new", set()).add(len(split_arguments(parameters)))
     properties = set(re.findall(r"public (?:static )?[\w<>\[\]?, ]+? (\w+)\s*\{", body))
+    properties |= set(re.findall(r"public const \w+ (\w+)\s*=", body))
     return methods, properties
 
 
@@ -237,26 +238,25 @@ CONNECTING_COMMAND = "Connect-LinkedServerInstance"
 
 
 def check_client_handling(name, function, source, declared):
-    """-Connection / -SqlInstance handling goes through the two Private helpers."""
+    """-Connection / -SqlInstance handling goes through Use-LinkedServerClient in process."""
     if name == CONNECTING_COMMAND:
         check("Connection" not in declared, f"{name}: should not take -Connection")
         return
-    check("Connection" in declared, f"{name}: has no -Connection parameter")
-    begin = named_block(function, source, "begin")
+    for parameter in ("Connection", "SqlInstance", "ConnectionString", "SqlCredential", "Encrypt",
+                      "TrustServerCertificate"):
+        check(parameter in declared, f"{name}: has no -{parameter} parameter")
+    check("LibraryPath" not in declared, f"{name}: only {CONNECTING_COMMAND} takes -LibraryPath")
     process = named_block(function, source, "process")
-    end = named_block(function, source, "end")
-    check(re.search(r"\$state\s*=\s*@\{\s*Opened\s*=\s*\$null;\s*Emitted\s*=\s*\$false\s*\}", begin),
-          f"{name}: begin does not create $state = @{{ Opened = $null; Emitted = $false }}")
-    check(re.search(r"\$client\s*=\s*Resolve-LinkedServerClient -ParameterSetName \$PSCmdlet\.ParameterSetName "
-                    r"-BoundParameters \$PSBoundParameters -State \$state", process),
-          f"{name}: process does not get $client from Resolve-LinkedServerClient")
-    check(re.search(r"^\s*Close-LinkedServerClient -State \$state\s*$", end, re.M),
-          f"{name}: end does not call Close-LinkedServerClient -State $state")
+    check(re.search(r"Use-LinkedServerClient -Cmdlet \$PSCmdlet -BoundParameters \$PSBoundParameters "
+                    r"-Action \{\s*param\(\$client\)", process),
+          f"{name}: process does not run its work through Use-LinkedServerClient")
+    check(not named_block(function, source, "end"),
+          f"{name}: has an end block; connections are closed in Use-LinkedServerClient's finally")
     whole = text(source, function)
     check(not re.search(r"\$Connection\b", whole.replace("[LinkedServer.Interop.LinkedServerClient]$Connection", "")),
-          f"{name}: uses $Connection directly instead of Resolve-LinkedServerClient")
+          f"{name}: uses $Connection directly instead of Use-LinkedServerClient")
     check("Connect-LinkedServerInstance" not in whole.split("#>", 1)[-1],
-          f"{name}: connects itself instead of through Resolve-LinkedServerClient")
+          f"{name}: connects itself instead of through Use-LinkedServerClient")
 
 
 def exported_functions(manifest):
@@ -319,7 +319,7 @@ def main():
         if not check(function is not None, f"{path.stem}: function not defined in {path.relative_to(ROOT)}"):
             continue
         check_help(path.stem, function, source)
-        check(len(re.findall(rf"^\s*(?:\$\w+ = )?{re.escape(path.stem)} ", module_text, re.M)) > 0,
+        check(len(re.findall(rf"(?:^\s*|\()(?:\$\w+ = )?{re.escape(path.stem)}(?: |$)", module_text, re.M)) > 0,
               f"{path.stem}: Private helper is never called")
     print(f"checked {len(helpers)} private helpers")
 

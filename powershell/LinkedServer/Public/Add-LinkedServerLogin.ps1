@@ -8,7 +8,7 @@ function Add-LinkedServerLogin {
     remote password stays in a SecureString and is copied to unmanaged memory only for the call,
     then zeroed; it is sent as an RPC parameter over the encrypted connection and never shown.
     .PARAMETER LinkedServer
-    The linked server.
+    The linked server (alias Name). Get-LinkedServer output binds it from the pipeline.
     .PARAMETER LocalLogin
     The local login to map. Omit to set the mapping for every login.
     .PARAMETER UseSelf
@@ -17,15 +17,20 @@ function Add-LinkedServerLogin {
     Connect to the linked server with this SQL login and password.
     .PARAMETER NoSecurityContext
     Connect to the linked server without a login (useself FALSE, no remote user).
+    .PARAMETER PassThru
+    Output the linked server after the change, with its login mappings.
     .PARAMETER Connection
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
     With -SqlInstance: Mandatory (default), Optional or Strict.
     .PARAMETER TrustServerCertificate
@@ -37,32 +42,35 @@ function Add-LinkedServerLogin {
     .EXAMPLE
     Add-LinkedServerLogin -Connection $mgmt -LinkedServer REPORTS -LocalLogin 'CONTOSO\svc-report' -RemoteCredential (Get-Credential reportreader)
     .EXAMPLE
-    Get-LinkedServer -Connection $mgmt -Name REPORTS | Add-LinkedServerLogin -LocalLogin app -NoSecurityContext -WhatIf
+    Get-LinkedServer -Connection $mgmt -LinkedServer REPORTS | Add-LinkedServerLogin -LocalLogin app -NoSecurityContext -WhatIf
     #>
     [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Connection')]
+    [OutputType([LinkedServer.Interop.LinkedServerInfo])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [Alias('Name')]
         [string]$LinkedServer,
         [string]$LocalLogin,
         [switch]$UseSelf,
         [PSCredential]$RemoteCredential,
         [switch]$NoSecurityContext,
+        [switch]$PassThru,
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     begin {
-        $state = @{ Opened = $null; Emitted = $false }
         $modes = @($UseSelf.IsPresent, [bool]$RemoteCredential, $NoSecurityContext.IsPresent) -eq $true
         if ($modes.Count -ne 1) {
             $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
@@ -71,34 +79,36 @@ function Add-LinkedServerLogin {
         }
     }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        # An omitted -LocalLogin ('' in a [string] parameter) means every login (NULL).
-        $local = if ($LocalLogin) { $LocalLogin } else { $null }
-        $who = if ($local) { "login '$local'" } else { 'every login' }
-        $remoteUser = $null
-        $remotePassword = $null
-        if ($RemoteCredential) {
-            $remoteUser = $RemoteCredential.UserName
-            $remotePassword = $RemoteCredential.Password
-            $target = "remote user '$remoteUser' (password not shown)"
-        }
-        elseif ($UseSelf) {
-            $target = 'its own credentials'
-        }
-        else {
-            $target = 'no security context'
-        }
-        try {
-            Write-Verbose "Mapping $who on linked server '$LinkedServer' ($client) to $target"
-            if ($PSCmdlet.ShouldProcess("$LinkedServer on $client", "Map $who to $target")) {
-                $client.MapLogin($LinkedServer, $local, $UseSelf.IsPresent, $remoteUser, $remotePassword)
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            # An omitted -LocalLogin ('' in a [string] parameter) means every login (NULL).
+            $local = if ($LocalLogin) { $LocalLogin } else { $null }
+            $who = if ($local) { "login '$local'" } else { 'every login' }
+            $remoteUser = $null
+            $remotePassword = $null
+            if ($RemoteCredential) {
+                $remoteUser = $RemoteCredential.UserName
+                $remotePassword = $RemoteCredential.Password
+                $target = "remote user '$remoteUser' (password not shown)"
+            }
+            elseif ($UseSelf) {
+                $target = 'its own credentials'
+            }
+            else {
+                $target = 'no security context'
+            }
+            try {
+                Write-Verbose "Mapping $who on linked server '$LinkedServer' ($client) to $target"
+                if ($PSCmdlet.ShouldProcess("$LinkedServer on $client", "Map $who to $target")) {
+                    $client.MapLogin($LinkedServer, $local, $UseSelf.IsPresent, $remoteUser, $remotePassword)
+                    if ($PassThru) {
+                        $client.Get($LinkedServer)
+                    }
+                }
+            }
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
             }
         }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
-        }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

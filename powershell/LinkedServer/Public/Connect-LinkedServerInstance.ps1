@@ -3,45 +3,52 @@ function Connect-LinkedServerInstance {
     .SYNOPSIS
     Opens a connection to the SQL Server instance whose linked servers you manage.
     .DESCRIPTION
-    Connects through the linkedsrv native library and returns a LinkedServerClient to pass to the
-    other commands with -Connection (or to let their pipeline input carry). Encryption is on and the
-    server certificate is validated unless you say otherwise. Without -Credential the current Windows
-    (or Kerberos) identity is used. The password of -Credential stays in a SecureString and is copied
-    to unmanaged memory only for the connect call, then zeroed. Dispose the client when done, or let
-    the session end.
+    Connects through the linkedsrv native library and returns a LinkedServerClient (one per
+    instance) to pass to the other commands with -Connection, or to let their pipeline input carry.
+    Encryption is on and the server certificate is validated unless you say otherwise.
+    Without -SqlCredential: on Windows the current Windows identity is used (Integrated Security);
+    on Linux and macOS the library has no Integrated Security, so the connect fails with
+    LinkedServer.Unsupported and you must give a SQL login. With -ConnectionString and no
+    -SqlCredential, the connection string's own User ID and Password (or Integrated Security) apply.
+    The password of -SqlCredential stays in a SecureString and is copied to unmanaged memory only
+    for the connect call, then zeroed. Dispose the client when done (in a finally block in scripts).
+    A failed connect is written as one error per instance; the other instances are still tried.
     .PARAMETER SqlInstance
-    The instance: HOST, HOST\INSTANCE, HOST,PORT or tcp:HOST,PORT.
-    .PARAMETER Credential
-    A SQL Server login and its password. Omit for Integrated Security.
+    One or more instances: HOST, HOST\INSTANCE, HOST,PORT or tcp:HOST,PORT. Takes pipeline input.
+    .PARAMETER SqlCredential
+    A SQL Server login and its password (alias Credential). Omit for Integrated Security (Windows only).
     .PARAMETER Encrypt
     Mandatory (default), Optional (TLS for the login only) or Strict (TDS 8.0).
     .PARAMETER TrustServerCertificate
     Accept the server certificate without validating it. Use only for tests or known hosts.
     .PARAMETER ConnectionString
-    A full ADO.NET-style connection string instead of -SqlInstance. -Credential, when given, adds
-    User ID and Password to it.
+    A full ADO.NET-style connection string instead of -SqlInstance. -SqlCredential, when given,
+    adds User ID and Password to it.
     .PARAMETER LibraryPath
-    Full path of the native library to load instead of the one for this platform in the module
-    folder (win-x64\linkedsrv.dll, linux-x64/liblinkedsrv.so...). The LSV_NATIVE_LIBRARY environment
-    variable does the same.
+    The native library file to load instead of the one for this platform in the module folder
+    (win-x64\linkedsrv.dll, linux-x64/liblinkedsrv.so...). A relative path is taken from the current
+    location ($PWD). The LSV_NATIVE_LIBRARY environment variable does the same for every command.
     .EXAMPLE
     $mgmt = Connect-LinkedServerInstance -SqlInstance 'SQL01\BTS'
     Get-LinkedServer -Connection $mgmt
 
-    Connects with the current Windows identity and lists the linked servers.
+    On Windows: connects with the current Windows identity and lists the linked servers.
     .EXAMPLE
-    $mgmt = Connect-LinkedServerInstance -SqlInstance 'tcp:sql01.contoso.com,1433' -Credential (Get-Credential sa)
+    $mgmt = Connect-LinkedServerInstance -SqlInstance 'tcp:sql01.contoso.com,1433' -SqlCredential (Get-Credential sa)
 
     Connects with a SQL login; the password is prompted for and never shown.
     .EXAMPLE
-    $mgmt = Connect-LinkedServerInstance -ConnectionString 'Server=tcp:127.0.0.1,14330;Encrypt=true;ServerCertificate=/tmp/standin.pem' -Credential $cred
+    $mgmt = Connect-LinkedServerInstance -ConnectionString 'Server=tcp:127.0.0.1,14330;Encrypt=true;ServerCertificate=/tmp/standin.pem' -SqlCredential $cred
+    .EXAMPLE
+    $clients = 'SQL01', 'SQL02' | Connect-LinkedServerInstance -SqlCredential $cred
     #>
     [CmdletBinding(DefaultParameterSetName = 'SqlInstance')]
     [OutputType([LinkedServer.Interop.LinkedServerClient])]
     param(
-        [Parameter(Mandatory, Position = 0, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
-        [PSCredential]$Credential,
+        [Parameter(Mandatory, Position = 0, ParameterSetName = 'SqlInstance', ValueFromPipeline)]
+        [string[]]$SqlInstance,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt = 'Mandatory',
         [Parameter(ParameterSetName = 'SqlInstance')]
@@ -50,27 +57,21 @@ function Connect-LinkedServerInstance {
         [string]$ConnectionString,
         [string]$LibraryPath
     )
-    $userName = $null
-    $password = $null
-    if ($Credential) {
-        $userName = $Credential.UserName
-        $password = $Credential.Password
-    }
-    $as = if ($userName) { "SQL login '$userName'" } else { 'the current Windows identity' }
-    try {
-        if ($PSCmdlet.ParameterSetName -eq 'ConnectionString') {
-            Write-Verbose "Connecting with a connection string as $as"
-            $client = [LinkedServer.Interop.LinkedServerClient]::new($ConnectionString, $userName, $password, $LibraryPath)
+    process {
+        $connect = @{}
+        foreach ($key in 'ConnectionString', 'SqlCredential', 'Encrypt', 'TrustServerCertificate', 'LibraryPath') {
+            if ($PSBoundParameters.ContainsKey($key)) {
+                $connect[$key] = $PSBoundParameters[$key]
+            }
         }
-        else {
-            Write-Verbose "Connecting to $SqlInstance as $as (Encrypt=$Encrypt, TrustServerCertificate=$TrustServerCertificate)"
-            $client = [LinkedServer.Interop.LinkedServerClient]::Connect(
-                $SqlInstance, $userName, $password, $Encrypt, $TrustServerCertificate.IsPresent, $LibraryPath)
+        $instances = if ($PSCmdlet.ParameterSetName -eq 'SqlInstance') { $SqlInstance } else { @($null) }
+        foreach ($instance in $instances) {
+            try {
+                Open-LinkedServerClient -SqlInstance $instance @connect
+            }
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $instance
+            }
         }
     }
-    catch {
-        Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $SqlInstance -Terminating
-    }
-    Write-Verbose "Connected using $($client.Library.Path) ($($client.Library.Version))"
-    $client
 }

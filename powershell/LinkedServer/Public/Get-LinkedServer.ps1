@@ -3,21 +3,25 @@ function Get-LinkedServer {
     .SYNOPSIS
     Gets linked servers with their options and login mappings.
     .DESCRIPTION
-    Reads sys.servers and sys.linked_logins through the linkedsrv library. Each output object
-    carries its connection, so it can be piped to Set-LinkedServerOption, Add-LinkedServerLogin,
-    Remove-LinkedServer and the other commands. With -SqlInstance the connection stays open for as
-    long as the output objects are in use.
-    .PARAMETER Name
-    Linked server names (exact). Omit to get every linked server.
+    Reads sys.servers and sys.linked_logins through the linkedsrv library (one query per call).
+    Each output object carries SqlInstance and its connection, so it can be piped to
+    Set-LinkedServerOption, Add-LinkedServerLogin, Remove-LinkedServer and the other commands. With
+    -SqlInstance the connection is open while the objects flow down the pipeline and closed when
+    this command ends: objects kept in a variable then hold a closed connection.
+    .PARAMETER LinkedServer
+    Linked server names (exact; alias Name). Omit to get every linked server.
     .PARAMETER Connection
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
     With -SqlInstance: Mandatory (default), Optional or Strict.
     .PARAMETER TrustServerCertificate
@@ -25,65 +29,60 @@ function Get-LinkedServer {
     .EXAMPLE
     Get-LinkedServer -SqlInstance SQL01
 
-    Lists every linked server on SQL01: name, product, provider, data source, RPC Out, data access
-    and login mappings.
+    Lists every linked server on SQL01: instance, name, product, provider, data source, RPC Out,
+    data access and login mappings.
     .EXAMPLE
-    Get-LinkedServer -Connection $mgmt -Name 'SQL02\BTS' | Select-Object -ExpandProperty Logins
+    'SQL01', 'SQL02' | Get-LinkedServer -LinkedServer REPORTS
+
+    Reads the link REPORTS on two instances.
     .EXAMPLE
-    Get-LinkedServer -Connection $mgmt | Where-Object { -not $_.RpcOut } | Set-LinkedServerOption -RpcOut $true
+    Get-LinkedServer -Connection $mgmt -LinkedServer 'SQL02\BTS' | Select-Object -ExpandProperty Logins
+    .EXAMPLE
+    Get-LinkedServer -Connection $mgmt | Where-Object { -not $_.RpcOut } | Set-LinkedServerOption -RpcOut
     #>
     [CmdletBinding(DefaultParameterSetName = 'Connection')]
     [OutputType([LinkedServer.Interop.LinkedServerInfo])]
     param(
         [Parameter(Position = 0)]
-        [string[]]$Name,
-        [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Alias('Name')]
+        [string[]]$LinkedServer,
+        [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName, ValueFromPipeline)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
-        [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [Parameter(Mandatory, ParameterSetName = 'SqlInstance', ValueFromPipeline)]
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
-    begin {
-        $state = @{ Opened = $null; Emitted = $false }
-    }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        if (-not $Name) {
-            Write-Verbose "Listing linked servers on $client"
-            try {
-                $servers = $client.List()
-                # The objects carry the connection: it must outlive this command.
-                if ($servers.Count -gt 0) {
-                    $state.Emitted = $true
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            if (-not $LinkedServer) {
+                Write-Verbose "Listing linked servers on $client"
+                try {
+                    $client.List()
                 }
-                $servers
+                catch {
+                    Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target "$client"
+                }
+                return
             }
-            catch {
-                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target "$client"
-            }
-            return
-        }
-        foreach ($serverName in $Name) {
-            Write-Verbose "Reading linked server '$serverName' on $client"
-            try {
-                $server = $client.Get($serverName)
-                $state.Emitted = $true
-                $server
-            }
-            catch {
-                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $serverName
+            foreach ($serverName in $LinkedServer) {
+                Write-Verbose "Reading linked server '$serverName' on $client"
+                try {
+                    $client.Get($serverName)
+                }
+                catch {
+                    Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $serverName
+                }
             }
         }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

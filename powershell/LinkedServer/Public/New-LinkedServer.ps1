@@ -7,10 +7,10 @@ function New-LinkedServer {
     library, with every value sent as a parameter. If any step fails nothing is left behind. SQL
     Server adds its default mapping (every login connects as itself); change it with
     Add-LinkedServerLogin and Remove-LinkedServerLogin. Outputs the new linked server.
-    .PARAMETER Name
-    The linked server name, as four-part names and BizTalk's tables spell it.
+    .PARAMETER LinkedServer
+    The linked server name (alias Name), as four-part names and BizTalk's tables spell it.
     .PARAMETER Product
-    'SQL Server' makes Name the network name of the remote instance (Provider and DataSource must
+    'SQL Server' makes the name the network name of the remote instance (Provider and DataSource must
     then be omitted). Any other value, including '', needs -Provider and usually -DataSource.
     .PARAMETER Provider
     The OLE DB provider, such as MSOLEDBSQL.
@@ -46,21 +46,24 @@ function New-LinkedServer {
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
     With -SqlInstance: Mandatory (default), Optional or Strict.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
-    New-LinkedServer -Connection $mgmt -Name 'SQL02\BTS' -Product 'SQL Server' -Rpc $true -RpcOut $true
+    New-LinkedServer -Connection $mgmt -LinkedServer 'SQL02\BTS' -Product 'SQL Server' -Rpc -RpcOut
 
     A link named after the remote instance, with RPC and RPC Out on, as the BizTalk backup job needs.
     .EXAMPLE
-    New-LinkedServer -SqlInstance SQL01 -Name BTSALIAS -Product '' -Provider MSOLEDBSQL -DataSource 'tcp:sql02.contoso.com,50100' -QueryTimeout 1800 -WhatIf
+    New-LinkedServer -SqlInstance SQL01 -LinkedServer BTSALIAS -Product '' -Provider MSOLEDBSQL -DataSource 'tcp:sql02.contoso.com,50100' -QueryTimeout 1800 -WhatIf
 
     Shows what would be created for an alias name that points to another host and port.
     #>
@@ -68,18 +71,19 @@ function New-LinkedServer {
     [OutputType([LinkedServer.Interop.LinkedServerInfo])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
-        [string]$Name,
+        [Alias('Name')]
+        [string]$LinkedServer,
         [string]$Product,
         [string]$Provider,
         [string]$DataSource,
         [string]$Location,
         [string]$ProviderString,
         [string]$Catalog,
-        [bool]$Rpc,
-        [bool]$RpcOut,
-        [bool]$DataAccess,
-        [bool]$CollationCompatible,
-        [bool]$UseRemoteCollation,
+        [switch]$Rpc,
+        [switch]$RpcOut,
+        [switch]$DataAccess,
+        [switch]$CollationCompatible,
+        [switch]$UseRemoteCollation,
         [AllowNull()]
         [AllowEmptyString()]
         [string]$CollationName,
@@ -87,43 +91,38 @@ function New-LinkedServer {
         [int]$ConnectTimeout,
         [ValidateRange(0, 2147483647)]
         [int]$QueryTimeout,
-        [bool]$LazySchemaValidation,
-        [bool]$RemoteProcTransactionPromotion,
+        [switch]$LazySchemaValidation,
+        [switch]$RemoteProcTransactionPromotion,
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
-    begin {
-        $state = @{ Opened = $null; Emitted = $false }
-    }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        try {
-            $spec = [LinkedServer.Interop.LinkedServerSpec]::FromParameters($PSBoundParameters)
-            Write-Verbose "Creating linked server '$Name' on $client with spec $spec"
-            if ($PSCmdlet.ShouldProcess("$Name on $client", 'Create linked server')) {
-                $client.Create($Name, $spec)
-                $created = $client.Get($Name)
-                # The object carries the connection: it must outlive this command.
-                $state.Emitted = $true
-                $created
+        $spec = [LinkedServer.Interop.LinkedServerSpec]::FromParameters(
+            (ConvertTo-LinkedServerParameterValue -BoundParameters $PSBoundParameters))
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            try {
+                Write-Verbose "Creating linked server '$LinkedServer' on $client with spec $spec"
+                if ($PSCmdlet.ShouldProcess("$LinkedServer on $client", 'Create linked server')) {
+                    $client.Create($LinkedServer, $spec)
+                    $client.Get($LinkedServer)
+                }
+            }
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
             }
         }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $Name
-        }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

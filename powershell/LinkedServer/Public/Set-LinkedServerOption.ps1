@@ -5,10 +5,11 @@ function Set-LinkedServerOption {
     .DESCRIPTION
     Calls sp_serveroption through the linkedsrv library once per option given, in a fixed order;
     the library checks each option name and value before sending it. Every sp_serveroption option
-    has its own parameter; -Name and -Value set any option by its sp_serveroption name. Options set
+    has its own parameter (the on/off ones are switches: -RpcOut turns RPC Out on, -RpcOut:$false
+    turns it off); -Option and -Value set any option by its sp_serveroption name. Options set
     before a failing one stay set.
     .PARAMETER LinkedServer
-    The linked server. Get-LinkedServer output binds it from the pipeline.
+    The linked server (alias Name). Get-LinkedServer output binds it from the pipeline.
     .PARAMETER Rpc
     'rpc': allow remote procedure calls from the linked server (legacy, inbound).
     .PARAMETER RpcOut
@@ -39,44 +40,50 @@ function Set-LinkedServerOption {
     'provider string': replaces the provider string; $null for none.
     .PARAMETER NewName
     'name': renames the linked server locally.
-    .PARAMETER Name
-    Any sp_serveroption option name, such as 'rpc out'; use with -Value.
+    .PARAMETER Option
+    Any sp_serveroption option name, such as 'rpc out' (tab completes them); use with -Value.
     .PARAMETER Value
-    The value for -Name: $true/$false, an integer, a string, or $null.
+    The value for -Option: $true/$false, an integer, a string, or $null.
     .PARAMETER PassThru
     Output the linked server after the change.
     .PARAMETER Connection
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
     With -SqlInstance: Mandatory (default), Optional or Strict.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
-    Get-LinkedServer -SqlInstance SQL01 | Set-LinkedServerOption -Rpc $true -RpcOut $true
+    Get-LinkedServer -SqlInstance SQL01 | Set-LinkedServerOption -Rpc -RpcOut
 
     Turns RPC and RPC Out on for every linked server on SQL01.
     .EXAMPLE
     Set-LinkedServerOption -Connection $mgmt -LinkedServer 'SQL02\BTS' -QueryTimeout 1800 -PassThru
     .EXAMPLE
-    Set-LinkedServerOption -Connection $mgmt -LinkedServer REPORTS -Name 'lazy schema validation' -Value $true -WhatIf
+    Set-LinkedServerOption -Connection $mgmt -LinkedServer REPORTS -RpcOut:$false -DataAccess
+    .EXAMPLE
+    Set-LinkedServerOption -Connection $mgmt -LinkedServer REPORTS -Option 'lazy schema validation' -Value $true -WhatIf
     #>
     [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Connection')]
     [OutputType([LinkedServer.Interop.LinkedServerInfo])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [Alias('Name')]
         [string]$LinkedServer,
-        [bool]$Rpc,
-        [bool]$RpcOut,
-        [bool]$DataAccess,
-        [bool]$CollationCompatible,
-        [bool]$UseRemoteCollation,
+        [switch]$Rpc,
+        [switch]$RpcOut,
+        [switch]$DataAccess,
+        [switch]$CollationCompatible,
+        [switch]$UseRemoteCollation,
         [AllowNull()]
         [AllowEmptyString()]
         [string]$CollationName,
@@ -84,16 +91,16 @@ function Set-LinkedServerOption {
         [int]$ConnectTimeout,
         [ValidateRange(0, 2147483647)]
         [int]$QueryTimeout,
-        [bool]$LazySchemaValidation,
-        [bool]$RemoteProcTransactionPromotion,
-        [bool]$Publisher,
-        [bool]$Subscriber,
-        [bool]$Distributor,
+        [switch]$LazySchemaValidation,
+        [switch]$RemoteProcTransactionPromotion,
+        [switch]$Publisher,
+        [switch]$Subscriber,
+        [switch]$Distributor,
         [AllowNull()]
         [AllowEmptyString()]
         [string]$ProviderString,
         [string]$NewName,
-        [string]$Name,
+        [string]$Option,
         [AllowNull()]
         [AllowEmptyString()]
         [object]$Value,
@@ -101,57 +108,54 @@ function Set-LinkedServerOption {
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     begin {
-        $state = @{ Opened = $null; Emitted = $false }
-        $changes = [LinkedServer.Interop.LinkedServerOptions]::FromParameters($PSBoundParameters)
-        if ($Name) {
-            $changes.Add([System.Collections.Generic.KeyValuePair[string, object]]::new($Name, $Value))
+        $changes = [LinkedServer.Interop.LinkedServerOptions]::FromParameters(
+            (ConvertTo-LinkedServerParameterValue -BoundParameters $PSBoundParameters))
+        if ($Option) {
+            $changes.Add((New-Object 'System.Collections.Generic.KeyValuePair[string, object]' -ArgumentList @($Option, $Value)))
         }
         if ($changes.Count -eq 0) {
             $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
-                (New-Object System.ArgumentException 'Give at least one option parameter, or -Name and -Value.'),
+                (New-Object System.ArgumentException 'Give at least one option parameter, or -Option and -Value.'),
                 'LinkedServer.InvalidArgument', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)))
         }
     }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        # After a rename ('name', from -NewName or -Name name) the later calls use the new name.
-        $serverName = $LinkedServer
-        try {
-            foreach ($change in $changes) {
-                $text = [LinkedServer.Interop.LinkedServerOptions]::FormatValue($change.Value)
-                $shown = [LinkedServer.Interop.LinkedServerOptions]::DisplayValue($change.Key, $text)
-                Write-Verbose "Setting '$($change.Key)' to $shown on linked server '$serverName' ($client)"
-                if ($PSCmdlet.ShouldProcess("$serverName on $client", "Set '$($change.Key)' to $shown")) {
-                    $client.SetOption($serverName, $change.Key, $text)
-                    if ($change.Key -eq 'name') {
-                        $serverName = $text
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            # After a rename ('name', from -NewName or -Option name) the later calls use the new name.
+            $serverName = $LinkedServer
+            try {
+                foreach ($change in $changes) {
+                    $text = [LinkedServer.Interop.LinkedServerOptions]::FormatValue($change.Value)
+                    $shown = [LinkedServer.Interop.LinkedServerOptions]::DisplayValue($change.Key, $text)
+                    Write-Verbose "Setting '$($change.Key)' to $shown on linked server '$serverName' ($client)"
+                    if ($PSCmdlet.ShouldProcess("$serverName on $client", "Set '$($change.Key)' to $shown")) {
+                        $client.SetOption($serverName, $change.Key, $text)
+                        if ($change.Key -eq 'name') {
+                            $serverName = $text
+                        }
                     }
                 }
+                if ($PassThru) {
+                    $client.Get($serverName)
+                }
             }
-            if ($PassThru) {
-                $changed = $client.Get($serverName)
-                # The object carries the connection: it must outlive this command.
-                $state.Emitted = $true
-                $changed
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
             }
         }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
-        }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

@@ -4,28 +4,31 @@ function Test-LinkedServer {
     Tests that the instance can reach and log in to a linked server.
     .DESCRIPTION
     Runs sp_testlinkedserver through the linkedsrv library and outputs one result per linked
-    server: Name, Success, and for a failure the SQL error number and message (the full exception
-    is in the Exception property). Failures that are not the linked server's (such as a lost
-    connection to the instance or an unknown name) are written as errors instead. Run it in the
-    security context that will use the link (for BizTalk, inside the Agent job step): a test from
-    a workstation is a double hop and may fail, or succeed, for other reasons.
-    .PARAMETER Name
-    The linked server to test. Get-LinkedServer output binds it from the pipeline.
+    server: SqlInstance, Name, Success, and for a failure the SQL error number and message (the
+    full exception is in the Exception property). Failures that are not the linked server's (such
+    as a lost connection to the instance or an unknown name) are written as errors instead. Run it
+    in the security context that will use the link (for BizTalk, inside the Agent job step): a test
+    from a workstation is a double hop and may fail, or succeed, for other reasons.
+    .PARAMETER LinkedServer
+    The linked server to test (alias Name). Get-LinkedServer output binds it from the pipeline.
     .PARAMETER Connection
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
     With -SqlInstance: Mandatory (default), Optional or Strict.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
-    Test-LinkedServer -SqlInstance SQL01 -Name 'SQL02\BTS'
+    Test-LinkedServer -SqlInstance SQL01 -LinkedServer 'SQL02\BTS'
     .EXAMPLE
     Get-LinkedServer -Connection $mgmt | Test-LinkedServer | Where-Object { -not $_.Success }
 
@@ -35,35 +38,34 @@ function Test-LinkedServer {
     [OutputType([LinkedServer.Interop.LinkedServerTestResult])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
-        [string]$Name,
+        [Alias('Name')]
+        [string]$LinkedServer,
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
         [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
-    begin {
-        $state = @{ Opened = $null; Emitted = $false }
-    }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        try {
-            Write-Verbose "Testing linked server '$Name' on $client"
-            $client.TryTest($Name)
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            try {
+                Write-Verbose "Testing linked server '$LinkedServer' on $client"
+                $result = $client.TryTest($LinkedServer)
+                Add-Member -InputObject $result -NotePropertyName SqlInstance -NotePropertyValue $client.SqlInstance -PassThru
+            }
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
+            }
         }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $Name
-        }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }
