@@ -48,7 +48,9 @@ cp "$target/x86_64-pc-windows-gnu/release/linkedsrv.dll" "$module/win-x64/"
 echo "== Publish-PSResource to target/package/repository"
 # A profile of its own under target/: registering a repository writes to the user's settings.
 home=$package/pshome
-mkdir -p "$home"
+# .NET reports no LocalApplicationData folder (and PSResourceGet then writes to the working folder)
+# unless it exists.
+mkdir -p "$home/.local/share" "$home/.config" "$home/.cache"
 LSV_REPOSITORY=$package/repository LSV_MODULE=$module HOME=$home XDG_DATA_HOME=$home/.local/share XDG_CONFIG_HOME=$home/.config XDG_CACHE_HOME=$home/.cache \
     POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
     "$pwsh" -NoProfile -NonInteractive -Command '
