@@ -54,7 +54,8 @@ function Open-LinkedServerClient {
         Write-Verbose "Connecting with a connection string as $as"
         $client = New-Object LinkedServer.Interop.LinkedServerClient -ArgumentList @($ConnectionString, $userName, $password, $LibraryPath)
         $builder = New-Object System.Data.Common.DbConnectionStringBuilder
-        $builder.ConnectionString = $ConnectionString
+        # The setter by name: on a dictionary, "$builder.ConnectionString = ..." would add a key.
+        $builder.set_ConnectionString($ConnectionString)
         foreach ($key in 'Server', 'Data Source', 'Address', 'Addr', 'Network Address') {
             if ($builder.ContainsKey($key)) {
                 $client.SqlInstance = [string]$builder[$key]

@@ -44,7 +44,11 @@ function Use-LinkedServerClient {
             $lsvConnect[$lsvKey] = $BoundParameters[$lsvKey]
         }
     }
-    $lsvInstances = if ($BoundParameters.ContainsKey('SqlInstance')) { $BoundParameters['SqlInstance'] } else { @($null) }
+    # One round without an instance for -ConnectionString (an if statement would unroll @($null) to nothing).
+    $lsvInstances = @($null)
+    if ($BoundParameters.ContainsKey('SqlInstance')) {
+        $lsvInstances = $BoundParameters['SqlInstance']
+    }
     foreach ($lsvInstance in $lsvInstances) {
         try {
             $lsvClient = Open-LinkedServerClient -SqlInstance $lsvInstance @lsvConnect

@@ -67,6 +67,26 @@ function Write-LinkedServerError {
     }
     $record = New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
         $exception, $errorId, [System.Management.Automation.ErrorCategory]$category, $Target)
+    # PowerShell has already put the caught .NET failure ($ErrorRecord, with no id of ours) into
+    # $Error and into the -ErrorVariable of the command: drop it there, so both hold one record per
+    # failure, the one written below. The -ErrorVariable list is only reachable through the
+    # command runtime's private field; where a PowerShell version has none, the extra entry stays.
+    $lists = @(, $global:Error)
+    $field = $Cmdlet.CommandRuntime.GetType().GetField('_errorVarList', [System.Reflection.BindingFlags]'NonPublic, Instance')
+    if ($null -ne $field -and $null -ne $field.GetValue($Cmdlet.CommandRuntime)) {
+        $lists += , $field.GetValue($Cmdlet.CommandRuntime)
+    }
+    foreach ($list in $lists) {
+        foreach ($entry in @($list)) {
+            $failure = if ($entry -is [System.Management.Automation.ErrorRecord]) { $entry.Exception } else { $entry }
+            for ($inner = $failure; $null -ne $inner; $inner = $inner.InnerException) {
+                if ([object]::ReferenceEquals($inner, $exception)) {
+                    $list.Remove($entry)
+                    break
+                }
+            }
+        }
+    }
     if ($Terminating) {
         $Cmdlet.ThrowTerminatingError($record)
     }

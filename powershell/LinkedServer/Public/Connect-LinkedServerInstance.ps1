@@ -64,7 +64,11 @@ function Connect-LinkedServerInstance {
                 $connect[$key] = $PSBoundParameters[$key]
             }
         }
-        $instances = if ($PSCmdlet.ParameterSetName -eq 'SqlInstance') { $SqlInstance } else { @($null) }
+        # One round without an instance for -ConnectionString (an if statement would unroll @($null) to nothing).
+        $instances = @($null)
+        if ($PSCmdlet.ParameterSetName -eq 'SqlInstance') {
+            $instances = $SqlInstance
+        }
         foreach ($instance in $instances) {
             try {
                 Open-LinkedServerClient -SqlInstance $instance @connect
