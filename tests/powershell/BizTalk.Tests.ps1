@@ -36,13 +36,13 @@ BeforeAll {
     function Invoke-JobStep([string]$Text) {
         # What Agent does with the token: ESCAPE_SQUOTE doubles single quotes in the value.
         $agentText = $Text.Replace('$(ESCAPE_SQUOTE(SRVR))', $mgmt.Instance.Replace("'", "''"))
-        $host = @'
+        $prelude = @'
 $PSDefaultParameterValues['Connect-LinkedServerInstance:SqlCredential'] = New-Object System.Management.Automation.PSCredential -ArgumentList @('sa', (ConvertTo-SecureString $env:LSV_STEP_PASSWORD -AsPlainText -Force))
 '@
         $env:LSV_STEP_PASSWORD = 'Str0ng!Passw0rd'
         $env:SSL_CERT_FILE = $mgmt.Cert
         try {
-            $output = & $env:LSV_TEST_PWSH -NoProfile -NonInteractive -Command ($host + $agentText) 2>&1
+            $output = & $env:LSV_TEST_PWSH -NoProfile -NonInteractive -Command ($prelude + $agentText) 2>&1
             [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }); AgentText = $agentText }
         }
         finally {
@@ -76,10 +76,15 @@ Describe 'the BizTalk job step' {
     }
     It 'leaves links that work: a four-part call of the BizTalk procedure through <Link> (python-tds)' -ForEach @(
         @{ Link = 'SQL02\BTS'; Database = 'BizTalkMsgBoxDb' }, @{ Link = 'SQL03'; Database = 'BizTalkDTADb' }) {
-        $sql = "DECLARE @n sysname; EXEC [$Link].[$Database].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @n"
+        # The backup job's call: the BizTalk database's procedure through the link; return status 0.
+        $sql = "DECLARE @rc int, @n sysname; EXEC @rc = [$Link].[$Database].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @rc"
         $result = Invoke-StandInQuery -StandIn $mgmt -Sql $sql
         $result.error | Should -BeNullOrEmpty -Because $result.message
-        $result.rows[0][0] | Should -Be $Link
+        $result.rows[0][0] | Should -Be 0
+        # And the link reaches the right instance (the stand-in relays result sets through a link,
+        # but not yet OUTPUT values: @n comes back NULL, so the name is read as a result set).
+        $name = Invoke-StandInQuery -StandIn $mgmt -Sql "EXEC [$Link].master.dbo.sp_GetServerName"
+        $name.rows[0][0] | Should -Be $Link
     }
     It 'changes nothing on a second run' {
         $before = Get-StandInStateText -StandIn $mgmt

@@ -39,11 +39,11 @@ $PSDefaultParameterValues['*-LinkedServer*:TrustServerCertificate'] = $true
         if ($code -notmatch 'Import-Module') { $preamble += "`nImport-Module LinkedServer" }
         if ($code -notmatch '\$mgmt = ') { $preamble += "`n`$mgmt = Connect-LinkedServerInstance -SqlInstance '$($mgmt.Instance)'" }
         # A fresh profile, so the install steps of the READMEs run as a new user would run them.
-        $home = Join-Path $env:LSV_TEST_WORK ('example-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        New-Item -ItemType Directory -Path "$home/.local/share", "$home/.config", "$home/.cache" -Force | Out-Null
+        $profileDir = Join-Path $env:LSV_TEST_WORK ('example-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+        New-Item -ItemType Directory -Path "$profileDir/.local/share", "$profileDir/.config", "$profileDir/.cache" -Force | Out-Null
         $saved = @{}
-        $environment = @{ HOME = $home; XDG_DATA_HOME = "$home/.local/share"; XDG_CONFIG_HOME = "$home/.config"
-            XDG_CACHE_HOME = "$home/.cache"; LSV_EXAMPLE_PASSWORD = 'Str0ng!Passw0rd' }
+        $environment = @{ HOME = $profileDir; XDG_DATA_HOME = "$profileDir/.local/share"; XDG_CONFIG_HOME = "$profileDir/.config"
+            XDG_CACHE_HOME = "$profileDir/.cache"; LSV_EXAMPLE_PASSWORD = 'Str0ng!Passw0rd' }
         foreach ($name in $environment.Keys) {
             $saved[$name] = [Environment]::GetEnvironmentVariable($name)
             [Environment]::SetEnvironmentVariable($name, $environment[$name])

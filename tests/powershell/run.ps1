@@ -8,7 +8,8 @@ $installed = Get-InstalledPSResource -Name LinkedServer
 
 Import-Module $env:LSV_TEST_PESTER
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $PSScriptRoot
+# LSV_PESTER_ONLY=Name.Tests.ps1 runs one suite while iterating; the test command runs them all.
+$configuration.Run.Path = if ($env:LSV_PESTER_ONLY) { Join-Path $PSScriptRoot $env:LSV_PESTER_ONLY } else { $PSScriptRoot }
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.Output.RenderMode = 'Plaintext'

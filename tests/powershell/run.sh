@@ -34,6 +34,6 @@ env -u LSV_NATIVE_LIBRARY -u PSModulePath \
     POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off NO_COLOR=1 \
     LSV_TEST_ROOT="$root" LSV_TEST_WORK="$work" LSV_TEST_PESTER="$pester" LSV_TEST_PYTHON="$python" \
     LSV_TEST_PWSH="$pwsh" LSV_TEST_STANDIN="$target/debug/tds-standin" LSV_TEST_TARGET="$target" \
-    LSV_TEST_REPOSITORY="$root/target/package/repository" \
+    LSV_TEST_REPOSITORY="$root/target/package/repository" LSV_PESTER_ONLY="${LSV_PESTER_ONLY:-}" \
     "$pwsh" -NoProfile -NonInteractive -File "$root/tests/powershell/run.ps1" || status=$?
 exit $status
