@@ -28,8 +28,10 @@ BeforeAll {
     $mgmt = Start-StandIn -Name MGMT01 -Login $logins -Arguments @('--peer', "PEER=$($peer.Endpoint)")
 
     function Invoke-Example([string]$Code) {
-        $code = $Code -replace '\bMGMT01\b', $mgmt.Instance -replace '\bSQL01\b', $mgmt.Instance
-        $code = $code.Replace("'SQL02'", "'$($peer.Instance)'").Replace('(Get-Credential)', '$cred')
+        # Bare instance names become quoted addresses (a bare "tcp:host,port" would be an array).
+        $code = $Code.Replace("'SQL01'", "'$($mgmt.Instance)'").Replace("'SQL02'", "'$($peer.Instance)'")
+        $code = $code -replace "(?<!')\b(MGMT01|SQL01)\b(?!')", "'$($mgmt.Instance)'"
+        $code = $code.Replace('(Get-Credential)', '$cred')
         $preamble = @'
 $ErrorActionPreference = 'Stop'
 $cred = New-Object System.Management.Automation.PSCredential -ArgumentList @('sa', (ConvertTo-SecureString $env:LSV_EXAMPLE_PASSWORD -AsPlainText -Force))
@@ -37,13 +39,17 @@ $PSDefaultParameterValues['*-LinkedServer*:SqlCredential'] = $cred
 $PSDefaultParameterValues['*-LinkedServer*:TrustServerCertificate'] = $true
 '@
         if ($code -notmatch 'Import-Module') { $preamble += "`nImport-Module LinkedServer" }
-        if ($code -notmatch '\$mgmt = ') { $preamble += "`n`$mgmt = Connect-LinkedServerInstance -SqlInstance '$($mgmt.Instance)'" }
-        # A fresh profile, so the install steps of the READMEs run as a new user would run them.
-        $profileDir = Join-Path $env:LSV_TEST_WORK ('example-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
-        New-Item -ItemType Directory -Path "$profileDir/.local/share", "$profileDir/.config", "$profileDir/.cache" -Force | Out-Null
+        if ($code -match '\$mgmt\b' -and $code -notmatch '\$mgmt = ') { $preamble += "`n`$mgmt = Connect-LinkedServerInstance -SqlInstance '$($mgmt.Instance)'" }
+        # The install examples run in a fresh profile, as a new user would run them; the others
+        # use the module run.ps1 installed the same way.
+        $environment = @{ LSV_EXAMPLE_PASSWORD = 'Str0ng!Passw0rd' }
+        if ($code -match 'Install-PSResource') {
+            $profileDir = Join-Path $env:LSV_TEST_WORK ('example-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+            New-Item -ItemType Directory -Path "$profileDir/.local/share", "$profileDir/.config", "$profileDir/.cache" -Force | Out-Null
+            $environment += @{ HOME = $profileDir; XDG_DATA_HOME = "$profileDir/.local/share"; XDG_CONFIG_HOME = "$profileDir/.config"
+                XDG_CACHE_HOME = "$profileDir/.cache"; PSModulePath = $null }
+        }
         $saved = @{}
-        $environment = @{ HOME = $profileDir; XDG_DATA_HOME = "$profileDir/.local/share"; XDG_CONFIG_HOME = "$profileDir/.config"
-            XDG_CACHE_HOME = "$profileDir/.cache"; LSV_EXAMPLE_PASSWORD = 'Str0ng!Passw0rd' }
         foreach ($name in $environment.Keys) {
             $saved[$name] = [Environment]::GetEnvironmentVariable($name)
             [Environment]::SetEnvironmentVariable($name, $environment[$name])

@@ -49,9 +49,7 @@ function Connect-LinkedServerInstance {
         [string[]]$SqlInstance,
         [Alias('Credential')]
         [PSCredential]$SqlCredential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt = 'Mandatory',
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,

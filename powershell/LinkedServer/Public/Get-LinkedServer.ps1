@@ -23,7 +23,9 @@ function Get-LinkedServer {
     current Windows identity; on Linux and macOS the library has no Integrated Security and the
     connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
-    With -SqlInstance: Mandatory (default), Optional or Strict.
+    With -SqlInstance: Mandatory (default), Optional or Strict. -SqlCredential, -Encrypt and
+    -TrustServerCertificate are in every parameter set, so $PSDefaultParameterValues can hold them;
+    a -Connection ignores them, and a -ConnectionString takes only -SqlCredential.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
@@ -40,7 +42,9 @@ function Get-LinkedServer {
     .EXAMPLE
     Get-LinkedServer -Connection $mgmt | Where-Object { -not $_.RpcOut } | Set-LinkedServerOption -RpcOut
     #>
-    [CmdletBinding(DefaultParameterSetName = 'Connection')]
+    # SqlInstance first: instance names piped in bind to it (with Connection as the default set,
+    # the binder would not try the others for a string).
+    [CmdletBinding(DefaultParameterSetName = 'SqlInstance')]
     [OutputType([LinkedServer.Interop.LinkedServerInfo])]
     param(
         [Parameter(Position = 0)]
@@ -52,13 +56,9 @@ function Get-LinkedServer {
         [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
-        [Parameter(ParameterSetName = 'SqlInstance')]
-        [Parameter(ParameterSetName = 'ConnectionString')]
         [Alias('Credential')]
         [PSCredential]$SqlCredential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     process {

@@ -28,7 +28,9 @@ function Remove-LinkedServerLogin {
     current Windows identity; on Linux and macOS the library has no Integrated Security and the
     connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
-    With -SqlInstance: Mandatory (default), Optional or Strict.
+    With -SqlInstance: Mandatory (default), Optional or Strict. -SqlCredential, -Encrypt and
+    -TrustServerCertificate are in every parameter set, so $PSDefaultParameterValues can hold them;
+    a -Connection ignores them, and a -ConnectionString takes only -SqlCredential.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
@@ -54,13 +56,9 @@ function Remove-LinkedServerLogin {
         [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
-        [Parameter(ParameterSetName = 'SqlInstance')]
-        [Parameter(ParameterSetName = 'ConnectionString')]
         [Alias('Credential')]
         [PSCredential]$SqlCredential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     begin {

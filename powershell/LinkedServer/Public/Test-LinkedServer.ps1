@@ -24,7 +24,9 @@ function Test-LinkedServer {
     current Windows identity; on Linux and macOS the library has no Integrated Security and the
     connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
-    With -SqlInstance: Mandatory (default), Optional or Strict.
+    With -SqlInstance: Mandatory (default), Optional or Strict. -SqlCredential, -Encrypt and
+    -TrustServerCertificate are in every parameter set, so $PSDefaultParameterValues can hold them;
+    a -Connection ignores them, and a -ConnectionString takes only -SqlCredential.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
@@ -46,13 +48,9 @@ function Test-LinkedServer {
         [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
-        [Parameter(ParameterSetName = 'SqlInstance')]
-        [Parameter(ParameterSetName = 'ConnectionString')]
         [Alias('Credential')]
         [PSCredential]$SqlCredential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     process {
