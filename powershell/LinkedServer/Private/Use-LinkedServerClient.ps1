@@ -9,8 +9,10 @@ function Use-LinkedServerClient {
     -ConnectionString) with the command's -SqlCredential, -Encrypt and -TrustServerCertificate,
     runs -Action with that client and disposes it in a finally block, so no connection outlives
     the call, even when the pipeline is stopped or an error terminates it. A failed connect is
-    reported once, through the command, and that instance is skipped. A plain function on purpose:
-    -Action sees the command's variables, $PSCmdlet included.
+    reported once, through the command, and that instance is skipped. While -Action runs, the
+    client observes the pipeline's stop token (PowerShell 7.5+), so Ctrl+C or Stop() cancels a
+    native call that waits on the server (lsv_cancel) instead of waiting for its Command Timeout.
+    A plain function on purpose: -Action sees the command's variables, $PSCmdlet included.
     .PARAMETER Cmdlet
     The calling command's $PSCmdlet.
     .PARAMETER BoundParameters
@@ -35,7 +37,7 @@ function Use-LinkedServerClient {
             $Cmdlet.WriteError($lsvError)
             return
         }
-        & $Action $lsvClient
+        Invoke-LinkedServerAction -Cmdlet $Cmdlet -Client $lsvClient -Action $Action
         return
     }
     $lsvConnect = @{}
@@ -58,7 +60,7 @@ function Use-LinkedServerClient {
             continue
         }
         try {
-            & $Action $lsvClient
+            Invoke-LinkedServerAction -Cmdlet $Cmdlet -Client $lsvClient -Action $Action
         }
         finally {
             $lsvClient.Dispose()

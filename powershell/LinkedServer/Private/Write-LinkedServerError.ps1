@@ -7,7 +7,8 @@ function Write-LinkedServerError {
     non-terminating error unless -Terminating is given: a LinkedServerException with its own id
     and category; an ArgumentException as LinkedServer.InvalidArgument (InvalidArgument); an
     ObjectDisposedException (a call on a closed client) as LinkedServer.ConnectionClosed
-    (InvalidOperation); a failure to load the native library (DllNotFoundException,
+    (InvalidOperation); an OperationCanceledException (a call the stopped pipeline cancelled) as
+    LinkedServer.Cancelled (OperationStopped); a failure to load the native library (DllNotFoundException,
     EntryPointNotFoundException, NotSupportedException for an ABI mismatch, BadImageFormatException)
     as LinkedServer.Library (ResourceUnavailable). Any other exception is rethrown as a terminating
     error unchanged.
@@ -34,6 +35,7 @@ function Write-LinkedServerError {
     # Exceptions that are not LinkedServerExceptions but still have a known meaning here.
     $known = @(
         @{ Type = [System.ObjectDisposedException]; Id = 'LinkedServer.ConnectionClosed'; Category = 'InvalidOperation' },
+        @{ Type = [System.OperationCanceledException]; Id = 'LinkedServer.Cancelled'; Category = 'OperationStopped' },
         @{ Type = [System.ArgumentException]; Id = 'LinkedServer.InvalidArgument'; Category = 'InvalidArgument' },
         @{ Type = [System.DllNotFoundException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' },
         @{ Type = [System.EntryPointNotFoundException]; Id = 'LinkedServer.Library'; Category = 'ResourceUnavailable' },
