@@ -12,6 +12,7 @@
 - every exported command but Connect-LinkedServerInstance takes -Connection, -SqlInstance,
   -ConnectionString, -SqlCredential, -Encrypt and -TrustServerCertificate (never -LibraryPath) and
   runs its work through Use-LinkedServerClient in its process block (no end block);
+- those connection parameters and their help are written the same in every command;
 - every Private/<Name>.ps1 defines <Name> with the same comment-based help as a command;
 - the manifest's type and format files exist, are well-formed XML and name classes of the interop
   source; the ErrorCategory names the interop source maps statuses to are real ErrorCategory values;
@@ -259,6 +260,32 @@ def check_client_handling(name, function, source, declared):
           f"{name}: connects itself instead of through Use-LinkedServerClient")
 
 
+# The connection parameters and their help are written out in each command (a script module has
+# no base class): they must stay the same everywhere. Only Get-LinkedServer, the entry point of
+# pipelines, also takes a client or instance names by value.
+CONNECTION_PARAMS = re.compile(
+    r"^ *\[Parameter\(Mandatory, ParameterSetName = 'Connection'.*?\[switch\]\$TrustServerCertificate\n", re.M | re.S)
+CONNECTION_HELP = re.compile(r"^ *\.PARAMETER Connection\n.*?(?=^ *\.EXAMPLE)", re.M | re.S)
+
+
+def check_connection_blocks(names):
+    """The connection parameter block and its help are identical in every command."""
+    blocks = {}
+    for name in names:
+        text = (MODULE / "Public" / f"{name}.ps1").read_text(encoding="utf-8")
+        params, help_text = CONNECTION_PARAMS.search(text), CONNECTION_HELP.search(text)
+        if not check(params and help_text, f"{name}: connection parameters or their help not found"):
+            continue
+        block = params.group(0)
+        if name == "Get-LinkedServer":
+            block = block.replace(", ValueFromPipeline)]", ")]")
+        blocks[name] = (block, help_text.group(0))
+    reference = blocks.get("Test-LinkedServer")
+    for name, block in blocks.items():
+        check(block == reference, f"{name}: connection parameters or their help differ from Test-LinkedServer's")
+    print(f"checked the connection parameters of {len(blocks)} commands")
+
+
 def exported_functions(manifest):
     block = re.search(r"FunctionsToExport\s*=\s*@\((.*?)\)", manifest, re.S)
     return re.findall(r"'([^']+)'", block.group(1)) if block else []
@@ -309,6 +336,7 @@ def main():
         if changes:
             check("ShouldProcess(" in source.decode("utf-8"), f"{name}: never calls ShouldProcess")
     print(f"checked {len(exports)} exported commands")
+    check_connection_blocks([n for n in exports if n != CONNECTING_COMMAND])
 
     helpers = sorted((MODULE / "Private").glob("*.ps1"))
     module_text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(MODULE.rglob("*.ps1")))
