@@ -234,6 +234,11 @@ Describe 'the -SqlInstance parameter set' {
         $links | Set-LinkedServerOption -Rpc -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].FullyQualifiedErrorId | Should -Be 'LinkedServer.ConnectionClosed,Set-LinkedServerOption'
         $failure[0].Exception.Message | Should -BeLike '*pass -SqlInstance to this command too*'
+        # What the message advises works: the objects bind -LinkedServer, -SqlInstance connects.
+        $links | Set-LinkedServerOption @sqlInstance -QueryTimeout 77
+        foreach ($row in (Get-StandInState -StandIn $mgmt).servers | Where-Object { $_.server_id -ne 0 }) {
+            $row.query_timeout | Should -Be 77 -Because $row.name
+        }
     }
     It 'leaves no connection open after 50 calls, and opens exactly one per call' {
         $opened = Get-StandInConnectionCount -StandIn $mgmt
