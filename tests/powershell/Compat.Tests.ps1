@@ -37,6 +37,30 @@ Describe 'Windows PowerShell 5.1 syntax' {
             @(Get-NewerSyntax $ast).Count | Should -BeGreaterThan 0 -Because $newer
         }
     }
+    It 'every help example of the installed commands parses and uses nothing newer than 5.1' {
+        Import-Module LinkedServer -Force
+        $examples = foreach ($command in (Get-Module LinkedServer).ExportedCommands.Keys) {
+            (Get-Help $command).examples.example | ForEach-Object { @{ Command = $command; Code = $_.code } }
+        }
+        @($examples).Count | Should -BeGreaterOrEqual 16
+        foreach ($example in $examples) {
+            $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($example.Code, [ref]$null, [ref]$errors)
+            $errors | Should -BeNullOrEmpty -Because "$($example.Command): $($example.Code)"
+            Get-NewerSyntax $ast | Should -BeNullOrEmpty
+            foreach ($call in $ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+                $name = $call.GetCommandName()
+                if ($name -notlike '*-LinkedServer*') { continue }
+                # Every parameter an example uses exists on the command it calls.
+                $parameters = (Get-Command $name).Parameters
+                foreach ($element in $call.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] }) {
+                    $known = $parameters.ContainsKey($element.ParameterName) -or
+                        @($parameters.Values | Where-Object { $_.Aliases -contains $element.ParameterName }).Count -gt 0
+                    $known | Should -BeTrue -Because "$name has -$($element.ParameterName) ($($example.Command) help)"
+                }
+            }
+        }
+    }
     It 'the SQL Agent job step of powershell/README.md parses and uses nothing newer than 5.1' {
         $readme = Get-Content -Raw -LiteralPath (Join-Path $env:LSV_TEST_ROOT 'powershell/README.md')
         $step = [regex]::Match($readme, '(?ms)^```powershell\r?\n(# Ensure linked servers for the Backup BizTalk Server job.*?)^```').Groups[1].Value
