@@ -267,6 +267,12 @@ Describe 'tab completion' {
         $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
         $completion.CompletionMatches.CompletionText | Should -Contain 'PEER'
     }
+    It 'completes linked-server names from the -SqlInstance on the line, and closes that connection' {
+        $line = "Test-LinkedServer -SqlInstance '$($mgmt.Instance)' -SqlCredential `$cred -TrustServerCertificate -LinkedServer pe"
+        $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $completion.CompletionMatches.CompletionText | Should -Be @('PEER')
+        Wait-Condition { (Get-EstablishedConnectionCount -StandIn $mgmt) -eq 1 } | Should -BeTrue
+    }
     It 'quotes completed names that need it' {
         New-LinkedServer -Connection $client -LinkedServer 'With Space' -Product 'SQL Server' | Out-Null
         $line = 'Remove-LinkedServer -Connection $client -LinkedServer With'
