@@ -25,11 +25,12 @@ echo "== cargo build --release (linux-x64, win-x64)"
 cargo build --quiet --release --lib -p linkedsrv
 cargo build --quiet --release --lib -p linkedsrv --target x86_64-pc-windows-gnu
 
-echo "== interop: netstandard2.0, C# 5, warnings as errors"
-# NuGet's package folder under target/ too, so nothing lands in the user's profile.
-NUGET_PACKAGES=$root/target/tools/nuget dotnet build powershell/interop/LinkedServer.Interop.csproj \
-    -c Release --artifacts-path "$root/target/interop" -nologo -v q >/dev/null
-interop_dll=$root/target/interop/bin/LinkedServer.Interop/release/LinkedServer.Interop.dll
+echo "== interop: netstandard2.0, C# 5, warnings as errors (nuget/LinkedServer.Interop.csproj)"
+# The same project the NuGet package of the binding is packed from; its output goes to target/dotnet.
+NUGET_PACKAGES=$target/nuget-packages dotnet build nuget/LinkedServer.Interop.csproj -c Release -nologo -v q \
+    -p:LsvNativeLinuxX64="$target/release/liblinkedsrv.so" >/dev/null
+interop_dll=$root/target/dotnet/bin/LinkedServer.Interop/release/LinkedServer.Interop.dll
+[[ -f $interop_dll ]] || { echo "the interop build did not produce $interop_dll" >&2; exit 1; }
 
 echo "== layout target/package/LinkedServer ($version)"
 package=$root/target/package
