@@ -76,15 +76,13 @@ Describe 'the BizTalk job step' {
     }
     It 'leaves links that work: a four-part call of the BizTalk procedure through <Link> (python-tds)' -ForEach @(
         @{ Link = 'SQL02\BTS'; Database = 'BizTalkMsgBoxDb' }, @{ Link = 'SQL03'; Database = 'BizTalkDTADb' }) {
-        # The backup job's call: the BizTalk database's procedure through the link; return status 0.
-        $sql = "DECLARE @rc int, @n sysname; EXEC @rc = [$Link].[$Database].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @rc"
+        # The backup job's call: the BizTalk database's procedure through the link, which sets its
+        # OUTPUT parameter to the name of the instance it ran on; return status 0.
+        $sql = "DECLARE @rc int, @n sysname; EXEC @rc = [$Link].[$Database].[dbo].[sp_GetServerName] @n OUTPUT; SELECT @rc, @n"
         $result = Invoke-StandInQuery -StandIn $mgmt -Sql $sql
         $result.error | Should -BeNullOrEmpty -Because $result.message
         $result.rows[0][0] | Should -Be 0
-        # And the link reaches the right instance (the stand-in relays result sets through a link,
-        # but not yet OUTPUT values: @n comes back NULL, so the name is read as a result set).
-        $name = Invoke-StandInQuery -StandIn $mgmt -Sql "EXEC [$Link].master.dbo.sp_GetServerName"
-        $name.rows[0][0] | Should -Be $Link
+        $result.rows[0][1] | Should -Be $Link
     }
     It 'changes nothing on a second run' {
         $before = Get-StandInStateText -StandIn $mgmt
