@@ -32,6 +32,13 @@
  *                 free a client while another thread is using it. Calls block the calling
  *                 thread, also inside an async runtime (from an async task, prefer the
  *                 runtime's way of running blocking work, e.g. tokio's spawn_blocking).
+ *   Deadlines:    a call on a client returns within Connect Timeout (all reconnects it needs,
+ *                 together) + Command Timeout (waiting for a busy client and all its requests
+ *                 together, the undo of a failed lsv_create() included) + a small constant (the
+ *                 library's own work, well under a second), with LSV_ERR_TIMEOUT when the time
+ *                 runs out. A timeout of 0 in the connection string is unbounded. TCP keepalive
+ *                 (30 s idle, probes every 10 s) finds a connection that died while idle.
+ *                 lsv_cancel() ends a call sooner, from another thread.
  *   Versions:     check lsv_abi_version() >> 16 == LSV_ABI_VERSION_MAJOR at load time.
  *
  * EXAMPLE: create a linked server, map logins, enable RPC, read it back, drop it

@@ -5,7 +5,8 @@
 //!
 //! Connection handling: a client keeps one connection. A call that breaks it or times out
 //! drops it and fails with `Status::Connection` / `Status::Timeout`; the next call reconnects
-//! first. Each request is bounded by `Command Timeout`, each (re)connect by `Connect Timeout`.
+//! first. One deadline per call (see `deadline`): waiting for the client and all requests
+//! together are bounded by `Command Timeout`, all reconnects together by `Connect Timeout`.
 //!
 //! Cancellation: [`Client::cancel`] interrupts every call of the client that is running or
 //! waiting for the connection at that moment. The request in flight is abandoned by dropping
@@ -21,6 +22,7 @@ use std::future::Future;
 use tokio::sync::{watch, Mutex, MutexGuard};
 
 use crate::conn_string::ConnectionSettings;
+use crate::deadline::CallBudget;
 use crate::error::{Error, Status};
 use crate::exec::{self, TdsClient};
 use crate::plan::{self, Plan, Step};
@@ -99,37 +101,44 @@ struct Session<'a> {
     settings: &'a ConnectionSettings,
     slot: MutexGuard<'a, Option<TdsClient>>,
     cancel: watch::Receiver<u64>,
+    budget: CallBudget,
+    /// Set while the forward steps of a plan with compensation run: they stop there, so that
+    /// the undo keeps part of the budget.
+    steps_until: Option<tokio::time::Instant>,
 }
 
 impl Session<'_> {
-    /// Runs one request on the connection (reconnecting first if it was lost), bounded by the
-    /// command timeout. `work` gets the connection by value and hands it back; when the
-    /// request times out, breaks the connection or is cancelled, the connection is dropped
-    /// instead of kept.
+    /// Runs one request on the connection (reconnecting first if it was lost) within the
+    /// call's budget. `work` gets the connection by value and hands it back; when the request
+    /// times out, breaks the connection or is cancelled, the connection is dropped instead of
+    /// kept.
     async fn request<T, Fut>(&mut self, work: impl FnOnce(TdsClient) -> Fut) -> Result<T, Error>
     where
         Fut: Future<Output = (TdsClient, Result<T, Error>)>,
     {
         let settings = self.settings;
         let kept = self.slot.take();
+        let budget = &mut self.budget;
+        let until = self.steps_until;
         // The connection to keep (if any) and the outcome.
         let attempt = async move {
             let client = match kept {
                 Some(client) => client,
-                None => match exec::connect(settings).await {
-                    Ok(client) => client,
-                    Err(error) => return (None, Err(error)),
-                },
+                None => {
+                    let started = tokio::time::Instant::now();
+                    let connected = exec::connect(settings, budget.connect_limit()).await;
+                    budget.charge_connect(started.elapsed());
+                    match connected {
+                        Ok(client) => client,
+                        Err(error) => return (None, Err(error)),
+                    }
+                }
             };
-            match exec::within(settings.command_timeout, work(client)).await {
-                Err(limit) => (
-                    None,
-                    Err(connection_dropped(exec::timeout_error(
-                        "the server did not answer",
-                        "command timeout",
-                        limit,
-                    ))),
-                ),
+            match budget
+                .command("waiting for the server's answer", until, work(client))
+                .await
+            {
+                Err(timeout) => (None, Err(connection_dropped(timeout))),
                 Ok((client, outcome)) => match outcome {
                     Err(error) if exec::loses_connection(&error) => {
                         (None, Err(connection_dropped(error)))
@@ -158,7 +167,13 @@ impl Session<'_> {
     /// error says so and nothing is undone.
     async fn run_plan(&mut self, plan: &Plan) -> Result<(), Error> {
         for (index, step) in plan.steps.iter().enumerate() {
-            let Err(mut error) = self.run_step(step).await else {
+            // The first step has nothing to undo yet; later ones leave the undo half the time.
+            if index > 0 && !plan.compensation.is_empty() {
+                self.steps_until = self.budget.halfway();
+            }
+            let outcome = self.run_step(step).await;
+            self.steps_until = None;
+            let Err(mut error) = outcome else {
                 continue;
             };
             if index == 0 {
@@ -230,7 +245,7 @@ impl Client {
     /// Connects with an ADO.NET connection string (see `conn_string`).
     pub fn connect(connection_string: &str) -> Result<Client, Error> {
         let settings = ConnectionSettings::parse(connection_string)?;
-        let connection = block_on(exec::connect(&settings))??;
+        let connection = block_on(exec::connect(&settings, settings.connect_timeout))??;
         Ok(Client {
             settings,
             connection: Mutex::new(Some(connection)),
@@ -247,18 +262,20 @@ impl Client {
         // Subscribing marks the current generation seen: only a cancel from now on counts.
         let mut cancel = self.cancel_generation.subscribe();
         block_on(async move {
+            let budget = CallBudget::start(&self.settings);
+            let waiting = "waiting for the client's previous call to finish";
             let slot = tokio::select! {
-                slot = self.connection.lock() => slot,
+                slot = budget.command(waiting, None, self.connection.lock()) => slot?,
                 () = cancel_requested(&mut cancel) => {
-                    return Err(cancelled_error(
-                        "while it waited for the client's previous call to finish",
-                    ));
+                    return Err(cancelled_error(&format!("while {waiting}")));
                 }
             };
             call(Session {
                 settings: &self.settings,
                 slot,
                 cancel,
+                budget,
+                steps_until: None,
             })
             .await
         })?

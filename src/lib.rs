@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod conn_string;
+mod deadline;
 pub mod error;
 pub mod exec;
 pub mod ffi;
