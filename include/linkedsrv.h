@@ -85,9 +85,9 @@
 
 /**
  * Minor version of the ABI: grows when functions, status codes or JSON members are added.
- * 1: lsv_cancel() and `LSV_ERR_CANCELLED`.
+ * 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info().
  */
-#define LSV_ABI_VERSION_MINOR 1
+#define LSV_ABI_VERSION_MINOR 2
 
 /**
  * Success.
@@ -236,6 +236,34 @@ int32_t lsv_connect(const char *connection_string,
  * thread or a CancellationToken callback); not async-signal-safe.
  */
 int32_t lsv_cancel(struct lsv_client *client);
+
+/**
+ * Reports how `client` is connected, as a JSON object written to `*out_json` (release it with
+ * lsv_string_free()):
+ *
+ * ```text
+ * {"address":"sql01:1433","encryption":"full","encrypted":true,
+ *  "certificate_validated":true,"tds_version":"7.4",
+ *  "server_name":"SQL01","server_version":"16.0.1000.6"}
+ * ```
+ *
+ * `encryption` is what TLS covers: `"strict"` (TDS 8.0, TLS before any TDS traffic),
+ * `"full"` (the whole session), `"login_only"` (`Encrypt=false` against a server that offers
+ * no more: the login is encrypted, later traffic is not) or `"none"`
+ * (`Encrypt=DANGER_PLAINTEXT`). `encrypted` is true for strict and full.
+ * `certificate_validated` is false under `TrustServerCertificate=true` (ignored, so true,
+ * under strict) and without TLS. `tds_version` is the version the driver speaks ("8.0" in
+ * strict mode, else "7.4"). `server_name` and `server_version` are SERVERPROPERTY
+ * ('ServerName') and ('ProductVersion'), read with one query (reconnecting first if the
+ * connection was lost). Members may be added in later minor versions.
+ *
+ * Returns `LSV_OK`; connection errors, `LSV_ERR_INVALID_ARGUMENT` (`out_json` NULL),
+ * `LSV_ERR_INVALID_HANDLE`. Since ABI 1.2.
+ *
+ * # Safety
+ * Pointer arguments are NULL or valid for the documented use. Thread-safe.
+ */
+int32_t lsv_connection_info(struct lsv_client *client, char **out_json, struct lsv_error **out_err);
 
 /**
  * Closes the connection and releases the handle. Never blocks on the network and never fails.

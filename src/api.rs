@@ -24,7 +24,7 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 use crate::conn_string::ConnectionSettings;
 use crate::deadline::CallBudget;
 use crate::error::{Error, Status};
-use crate::exec::{self, TdsClient};
+use crate::exec::{self, Connection, ConnectionInfo, TdsClient};
 use crate::plan::{self, Plan, Step};
 use crate::runtime::block_on;
 use crate::spec::{
@@ -52,7 +52,7 @@ fn validate_local_login(local_login: Option<&str>) -> Result<(), Error> {
 pub struct Client {
     settings: ConnectionSettings,
     /// `None` after the connection was lost; the next call reconnects.
-    connection: Mutex<Option<TdsClient>>,
+    connection: Mutex<Option<Connection>>,
     /// Bumped by [`Client::cancel`]; a call is cancelled when it changes while the call runs.
     cancel_generation: watch::Sender<u64>,
 }
@@ -99,7 +99,7 @@ macro_rules! on_connection {
 /// Exclusive use of the client's connection for the length of one API call.
 struct Session<'a> {
     settings: &'a ConnectionSettings,
-    slot: MutexGuard<'a, Option<TdsClient>>,
+    slot: MutexGuard<'a, Option<Connection>>,
     cancel: watch::Receiver<u64>,
     budget: CallBudget,
     /// Set while the forward steps of a plan with compensation run: they stop there, so that
@@ -122,28 +122,33 @@ impl Session<'_> {
         let until = self.steps_until;
         // The connection to keep (if any) and the outcome.
         let attempt = async move {
-            let client = match kept {
-                Some(client) => client,
+            let connection = match kept {
+                Some(connection) => connection,
                 None => {
                     let started = tokio::time::Instant::now();
                     let connected = exec::connect(settings, budget.connect_limit()).await;
                     budget.charge_connect(started.elapsed());
                     match connected {
-                        Ok(client) => client,
+                        Ok(connection) => connection,
                         Err(error) => return (None, Err(error)),
                     }
                 }
             };
+            let protection = connection.protection;
             match budget
-                .command("waiting for the server's answer", until, work(client))
+                .command(
+                    "waiting for the server's answer",
+                    until,
+                    work(connection.tds),
+                )
                 .await
             {
                 Err(timeout) => (None, Err(connection_dropped(timeout))),
-                Ok((client, outcome)) => match outcome {
+                Ok((tds, outcome)) => match outcome {
                     Err(error) if exec::loses_connection(&error) => {
                         (None, Err(connection_dropped(error)))
                     }
-                    kept => (Some(client), kept),
+                    kept => (Some(Connection { tds, protection }), kept),
                 },
             }
         };
@@ -367,6 +372,20 @@ impl Client {
     /// Every linked server (not the local row), ordered by name.
     pub fn list(&self) -> Result<Vec<LinkedServer>, Error> {
         self.run(|mut session| async move { session.read_servers(None).await })
+    }
+
+    /// How the client is connected: the encryption in force, the TDS version, the server's
+    /// name and version (one query; reconnects first if the connection was lost).
+    pub fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        self.run(|mut session| async move {
+            let identity = on_connection!(session, exec::server_identity).await?;
+            let protection = session
+                .slot
+                .as_ref()
+                .map(|connection| connection.protection)
+                .ok_or_else(|| Error::new(Status::Internal, "no connection after a request"))?;
+            Ok(ConnectionInfo::new(session.settings, protection, identity))
+        })
     }
 
     /// `sp_testlinkedserver`: Ok when the management instance can reach the server.

@@ -26,11 +26,14 @@ const DEFAULT_APPLICATION_NAME: &str = "linkedsrv";
 pub enum Encrypt {
     /// `true`, `yes`, `mandatory` (the default): everything encrypted, certificate validated.
     Mandatory,
-    /// `false`, `no`, `optional`: TLS for the login only, unless the server requires more, and
-    /// none at all when the server cannot encrypt (as SqlClient). The certificate is still
-    /// validated during the login handshake.
+    /// `false`, `no`, `optional`: TLS at least for the login (the whole session when the
+    /// server asks for it), on one connection; a server that cannot encrypt is refused
+    /// (unlike SqlClient, which would send the login in clear). The certificate is validated
+    /// during the login handshake.
     Optional,
-    /// `strict`: TDS 8.0, TLS before any TDS traffic.
+    /// `strict`: TDS 8.0, TLS before any TDS traffic; the certificate is always validated
+    /// (`TrustServerCertificate` does not apply, as in SqlClient; `ServerCertificate` and
+    /// `HostNameInCertificate` do).
     Strict,
     /// `DANGER_PLAINTEXT` (tiberius' spelling): no TLS at all, not even for the login. The only
     /// way to reach a server that does not support encryption; the password crosses in clear.
@@ -70,6 +73,7 @@ pub struct ConnectionSettings {
     pub database: Option<String>,
     pub authentication: Authentication,
     pub encrypt: Encrypt,
+    /// Always false under `Encrypt=strict`, which validates the certificate regardless.
     pub trust_server_certificate: bool,
     /// `ServerCertificate`: a PEM or DER certificate to trust in addition to the system store.
     pub server_certificate: Option<PathBuf>,
@@ -402,6 +406,8 @@ impl ConnectionSettings {
                      are required",
                 )),
             };
+        // Strict mode always validates: TrustServerCertificate is ignored there (SqlClient).
+        let trust_server_certificate = trust_server_certificate && encrypt != Encrypt::Strict;
         if trust_server_certificate && server_certificate.is_some() {
             return Err(invalid(
                 "connection string: 'TrustServerCertificate=true' and 'ServerCertificate' \
@@ -539,10 +545,12 @@ mod tests {
         );
         assert_eq!(s.database.as_deref(), Some("master"));
         assert_eq!(s.encrypt, Encrypt::Strict);
-        assert!(s.trust_server_certificate);
+        assert!(!s.trust_server_certificate, "strict always validates");
         assert_eq!(s.connect_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.command_timeout, None);
         assert_eq!(s.application_name, "tool");
+        let s = parse("Server=h;uid=u;pwd=p;TRUST SERVER CERTIFICATE=yes");
+        assert!(s.trust_server_certificate);
     }
 
     #[test]

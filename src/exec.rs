@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use tiberius::{ColumnData, Command, CommandItem, Config, EncryptionLevel, Row, SqlBrowser};
+use serde::Serialize;
+use tiberius::{ColumnData, Command, CommandItem, Config, Row, SqlBrowser};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
@@ -21,8 +22,11 @@ use crate::plan::{NewLinkedServer, Step};
 use crate::spec::{LinkedServer, LoginMapping, RemoteCredentials};
 
 mod messages;
+mod prelogin;
 
-pub(crate) type TdsClient = tiberius::Client<Compat<TcpStream>>;
+use prelogin::{Observed, ServerEncryption};
+
+pub(crate) type TdsClient = tiberius::Client<Compat<Observed<TcpStream>>>;
 
 /// Where the system procedures live; the documented examples call them in `master`.
 const PROCEDURE_SCHEMA: &str = "master.sys.";
@@ -55,10 +59,7 @@ pub(crate) fn driver_error(error: tiberius::error::Error) -> Error {
         {
             Error::new(
                 Status::Tls,
-                format!(
-                    "{message} (the server offers less encryption than 'Encrypt' asks for; \
-                     Encrypt=false allows a server without TLS)"
-                ),
+                format!("{message} (the server offers less encryption than 'Encrypt' asks for)"),
             )
         }
         tiberius::error::Error::Protocol(message) => {
@@ -133,77 +134,137 @@ fn keepalive() -> socket2::TcpKeepalive {
         .with_interval(Duration::from_secs(10))
 }
 
-async fn open(config: Config, named_instance: bool) -> tiberius::Result<TdsClient> {
-    let tcp = open_tcp(&config, named_instance).await?;
-    tiberius::Client::connect(config, tcp.compat_write()).await
+/// Opens one connection and logs in; the server's PRELOGIN answer is recorded on the way.
+async fn open(
+    config: Config,
+    named_instance: bool,
+) -> (tiberius::Result<TdsClient>, ServerEncryption) {
+    let tcp = match open_tcp(&config, named_instance).await {
+        Ok(tcp) => tcp,
+        Err(error) => return (Err(error), ServerEncryption::default()),
+    };
+    let (observed, answer) = Observed::new(tcp);
+    (
+        tiberius::Client::connect(config, observed.compat_write()).await,
+        answer,
+    )
 }
 
-/// PRELOGIN ENCRYPTION value of a server that cannot encrypt at all (MS-TDS 2.2.6.5).
-const ENCRYPT_NOT_SUP: u8 = 2;
-
-/// Asks the server, on a throw-away connection, whether it supports encryption at all.
-///
-/// `Encrypt=false` means "TLS for the login, or no TLS when the server has none" (SqlClient).
-/// tiberius cannot express that: its login-only level insists on TLS. So the PRELOGIN answer is
-/// read first and plaintext is chosen only when the server says ENCRYPT_NOT_SUP. Any failure
-/// (e.g. a TDS 8.0 strict server expecting TLS first) leaves the decision to the real handshake.
-async fn server_cannot_encrypt(config: &Config, named_instance: bool) -> bool {
-    async fn probe(config: &Config, named_instance: bool) -> std::io::Result<u8> {
-        let tcp = open_tcp(config, named_instance)
-            .await
-            .map_err(std::io::Error::other)?;
-        // Option table: VERSION at 11 (6 bytes), ENCRYPTION at 17 (1 byte, ENCRYPT_OFF), end.
-        let payload: [u8; 18] = [
-            0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xFF, 0, 0, 0, 0, 0, 0, 0x00,
-        ];
-        let mut packet = vec![0x12, 0x01, 0, (8 + payload.len()) as u8, 0, 0, 1, 0];
-        packet.extend_from_slice(&payload);
-        write_all(&tcp, &packet).await?;
-        let mut header = [0u8; 8];
-        read_exact(&tcp, &mut header).await?;
-        let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        let mut body = vec![0u8; length.saturating_sub(8)];
-        read_exact(&tcp, &mut body).await?;
-        // Option table entries are 5 bytes (token, offset, length) up to a 0xFF terminator.
-        let mut option = 0;
-        while option + 5 <= body.len() && body[option] != 0xFF {
-            if body[option] == 0x01 {
-                let offset = usize::from(u16::from_be_bytes([body[option + 1], body[option + 2]]));
-                return body
-                    .get(offset)
-                    .copied()
-                    .ok_or_else(|| std::io::ErrorKind::InvalidData.into());
-            }
-            option += 5;
-        }
-        Err(std::io::ErrorKind::InvalidData.into())
-    }
-    matches!(probe(config, named_instance).await, Ok(ENCRYPT_NOT_SUP))
+/// How the traffic of a connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protection {
+    /// TDS 8.0 (`Encrypt=strict`): TLS before any TDS traffic.
+    Strict,
+    /// TLS for the whole session.
+    Full,
+    /// TLS for the login only (`Encrypt=false` against a server that offers no more).
+    LoginOnly,
+    /// No TLS at all (`Encrypt=DANGER_PLAINTEXT`).
+    None,
 }
 
-async fn write_all(tcp: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
-    while !bytes.is_empty() {
-        tcp.writable().await?;
-        match tcp.try_write(bytes) {
-            Ok(written) => bytes = &bytes[written..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+impl Protection {
+    fn negotiated(encrypt: Encrypt, server: Option<u8>) -> Protection {
+        match encrypt {
+            Encrypt::Strict => Protection::Strict,
+            Encrypt::Plaintext => Protection::None,
+            Encrypt::Mandatory => Protection::Full,
+            Encrypt::Optional if server == Some(prelogin::ENCRYPT_OFF) => Protection::LoginOnly,
+            Encrypt::Optional => Protection::Full,
         }
     }
-    Ok(())
 }
 
-async fn read_exact(tcp: &TcpStream, mut buffer: &mut [u8]) -> std::io::Result<()> {
-    while !buffer.is_empty() {
-        tcp.readable().await?;
-        match tcp.try_read(buffer) {
-            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            Ok(read) => buffer = &mut buffer[read..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+/// How a client is connected (`Client::connection_info`, `lsv_connection_info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionInfo {
+    /// `host:port` or `host\instance` as the connection string gave it.
+    pub address: String,
+    /// What TLS covers: `strict`, `full`, `login_only` or `none`.
+    pub encryption: Protection,
+    /// Whether everything after the login is encrypted (`strict` or `full`).
+    pub encrypted: bool,
+    /// Whether the server's certificate was validated (false under
+    /// `TrustServerCertificate=true` and without TLS).
+    pub certificate_validated: bool,
+    /// The TDS version the driver speaks: `8.0` under `Encrypt=strict`, else `7.4` (tiberius
+    /// does not expose the version of the server's LOGINACK).
+    pub tds_version: &'static str,
+    /// `SERVERPROPERTY('ServerName')`, e.g. `MGMT01` or `SQL01\BTS`.
+    pub server_name: String,
+    /// `SERVERPROPERTY('ProductVersion')`, e.g. `16.0.1000.6`.
+    pub server_version: String,
+}
+
+impl ConnectionInfo {
+    pub(crate) fn new(
+        settings: &ConnectionSettings,
+        protection: Protection,
+        (server_name, server_version): (String, String),
+    ) -> ConnectionInfo {
+        ConnectionInfo {
+            address: settings.address(),
+            encryption: protection,
+            encrypted: matches!(protection, Protection::Strict | Protection::Full),
+            certificate_validated: protection != Protection::None
+                && !settings.trust_server_certificate,
+            tds_version: if protection == Protection::Strict {
+                "8.0"
+            } else {
+                "7.4"
+            },
+            server_name,
+            server_version,
         }
     }
-    Ok(())
+}
+
+/// The server's name and version: one fixed query, no input.
+pub(crate) async fn server_identity(client: &mut TdsClient) -> Result<(String, String), Error> {
+    const SQL: &str = "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(128)), \
+                       CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))";
+    let context = "reading the server's name and version";
+    let row = client
+        .simple_query(SQL)
+        .await
+        .map_err(|e| request_error(e).context(context))?
+        .into_row()
+        .await
+        .map_err(|e| request_error(e).context(context))?
+        .ok_or_else(|| Error::new(Status::Internal, format!("{context}: no row")))?;
+    let cells = Cells(row.cells().map(|(_, data)| data).collect());
+    Ok((
+        cells.opt_string(0)?.unwrap_or_default(),
+        cells.opt_string(1)?.unwrap_or_default(),
+    ))
+}
+
+/// A logged-in connection and how it is protected.
+pub(crate) struct Connection {
+    pub(crate) tds: TdsClient,
+    pub(crate) protection: Protection,
+}
+
+/// The TLS error of a connect that failed because the server's PRELOGIN answer and the
+/// `Encrypt` mode cannot meet; `None` when the answer does not explain the failure.
+fn encryption_refused(encrypt: Encrypt, server: Option<u8>) -> Option<Error> {
+    match (encrypt, server) {
+        (Encrypt::Plaintext, Some(prelogin::ENCRYPT_ON | prelogin::ENCRYPT_REQ)) => {
+            Some(Error::new(
+                Status::Tls,
+                "the server requires encryption, which Encrypt=DANGER_PLAINTEXT turns off",
+            ))
+        }
+        (Encrypt::Plaintext, _) => None,
+        (_, Some(prelogin::ENCRYPT_NOT_SUP)) => Some(Error::new(
+            Status::Tls,
+            "the server cannot encrypt (its PRELOGIN answer is ENCRYPT_NOT_SUP); every Encrypt \
+             mode but DANGER_PLAINTEXT encrypts at least the login, and the connection is \
+             refused rather than sending the password in clear",
+        )),
+        _ => None,
+    }
 }
 
 /// Connects and logs in, TCP connect and handshake together bounded by `limit` (`Connect
@@ -212,26 +273,32 @@ async fn read_exact(tcp: &TcpStream, mut buffer: &mut [u8]) -> std::io::Result<(
 pub(crate) async fn connect(
     settings: &ConnectionSettings,
     limit: Option<Duration>,
-) -> Result<TdsClient, Error> {
+) -> Result<Connection, Error> {
     let named_instance = settings.instance.is_some() && settings.port.is_none();
-    let attempt = async {
-        let mut config = settings.tiberius_config()?;
-        if settings.encrypt == Encrypt::Optional
-            && server_cannot_encrypt(&config, named_instance).await
-        {
-            config.encryption(EncryptionLevel::NotSupported);
-        }
-        match open(config.clone(), named_instance).await {
-            Err(tiberius::error::Error::Routing { host, port }) => {
-                let mut redirected = config;
-                redirected.host(host);
-                redirected.port(port);
-                open(redirected, false).await
+    let attempt =
+        async {
+            // Built for this connect only and dropped with it: it holds a plain copy of the
+            // password that tiberius needs for LOGIN7.
+            let config = settings.tiberius_config()?;
+            let (outcome, answer) = match open(config.clone(), named_instance).await {
+                (Err(tiberius::error::Error::Routing { host, port }), _) => {
+                    let mut redirected = config;
+                    redirected.host(host);
+                    redirected.port(port);
+                    open(redirected, false).await
+                }
+                other => other,
+            };
+            let server = answer.get().copied().flatten();
+            match outcome {
+                Ok(tds) => Ok(Connection {
+                    tds,
+                    protection: Protection::negotiated(settings.encrypt, server),
+                }),
+                Err(error) => Err(encryption_refused(settings.encrypt, server)
+                    .unwrap_or_else(|| driver_error(error))),
             }
-            other => other,
-        }
-        .map_err(driver_error)
-    };
+        };
     let outcome = within(limit, attempt)
         .await
         .unwrap_or_else(|limit| Err(timeout_error("no connection", "connect timeout", limit)));

@@ -18,3 +18,4 @@ pub mod spec;
 
 pub use api::Client;
 pub use error::{Error, ServerMessage, Status};
+pub use exec::{ConnectionInfo, Protection};

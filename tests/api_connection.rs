@@ -124,7 +124,7 @@ fn eight_threads_share_one_client_and_one_connection() {
 #[test]
 fn mandatory_encryption_against_a_server_without_tls_is_a_tls_error() {
     let standin = start(InstanceConfig::new("MGMT01").with_encrypt(EncryptMode::Off));
-    let text = connection_string(&standin).replace("Encrypt=false", "Encrypt=true");
+    let text = connection_string(&standin).replace("Encrypt=DANGER_PLAINTEXT", "Encrypt=true");
     let error = Client::connect(&text).unwrap_err();
     assert_eq!(error.status, Status::Tls, "{error:?}");
 }

@@ -200,6 +200,30 @@ namespace LinkedServer.Interop
         public LinkedServerException Exception { get; internal set; }
     }
 
+    /// <summary>How a client is connected (lsv_connection_info).</summary>
+    public sealed class LinkedServerConnectionInfo
+    {
+        /// <summary>host:port or host\instance.</summary>
+        public string Address { get; internal set; }
+        /// <summary>What TLS covers: strict (TDS 8.0), full, login_only or none.</summary>
+        public string Encryption { get; internal set; }
+        /// <summary>True when everything after the login is encrypted (strict or full).</summary>
+        public bool Encrypted { get; internal set; }
+        /// <summary>False under TrustServerCertificate=true (except with Encrypt=strict) and without TLS.</summary>
+        public bool CertificateValidated { get; internal set; }
+        /// <summary>The TDS version the driver speaks: 8.0 under Encrypt=strict, else 7.4.</summary>
+        public string TdsVersion { get; internal set; }
+        /// <summary>SERVERPROPERTY('ServerName').</summary>
+        public string ServerName { get; internal set; }
+        /// <summary>SERVERPROPERTY('ProductVersion').</summary>
+        public string ServerVersion { get; internal set; }
+
+        public override string ToString()
+        {
+            return ServerName + " (" + ServerVersion + ", TDS " + TdsVersion + ", encryption " + Encryption + ")";
+        }
+    }
+
     /// <summary>What lsv_create makes: product, provider, data source... and sp_serveroption values.</summary>
     public sealed class LinkedServerSpec
     {
@@ -426,6 +450,7 @@ namespace LinkedServer.Interop
         internal ErrorStringFn ErrorSqlProcedure;
         internal ErrorStringFn ErrorJson;
         internal CancelFn CancelCalls;
+        internal ListFn ConnectionInfo;
 
         private LinkedServerLibrary(string path, IntPtr module)
         {
@@ -462,6 +487,7 @@ namespace LinkedServer.Interop
             ErrorSqlProcedure = Bind<ErrorStringFn>(module, "lsv_error_sql_procedure");
             ErrorJson = Bind<ErrorStringFn>(module, "lsv_error_json");
             CancelCalls = Bind<CancelFn>(module, "lsv_cancel");
+            ConnectionInfo = Bind<ListFn>(module, "lsv_connection_info");
         }
 
         /// <summary>Full path of the loaded library file.</summary>
@@ -829,6 +855,26 @@ namespace LinkedServer.Interop
             var servers = new List<LinkedServerInfo>();
             foreach (object item in array) servers.Add(ReadServer(item as Dictionary<string, object>));
             return servers;
+        }
+
+        /// <summary>lsv_connection_info: the encryption in force, the TDS version, the server's name
+        /// and version (one query).</summary>
+        public LinkedServerConnectionInfo GetConnectionInfo()
+        {
+            IntPtr json = IntPtr.Zero;
+            Call("lsv_connection_info", (IntPtr c, out IntPtr e) => library.ConnectionInfo(c, out json, out e));
+            var item = Json.Parse(library.TakeString(json)) as Dictionary<string, object>;
+            if (item == null) throw new FormatException("lsv_connection_info did not return a JSON object.");
+            return new LinkedServerConnectionInfo
+            {
+                Address = Json.Str(item, "address"),
+                Encryption = Json.Str(item, "encryption"),
+                Encrypted = Json.Bool(item, "encrypted"),
+                CertificateValidated = Json.Bool(item, "certificate_validated"),
+                TdsVersion = Json.Str(item, "tds_version"),
+                ServerName = Json.Str(item, "server_name"),
+                ServerVersion = Json.Str(item, "server_version")
+            };
         }
 
         /// <summary>lsv_test (sp_testlinkedserver): throws when the linked server cannot be reached.</summary>

@@ -7,6 +7,7 @@ use super::args::{out_arg, required_str};
 use super::boundary::{fallible, infallible};
 use super::error::lsv_error;
 use super::registry::Registry;
+use super::servers::json_string;
 use crate::api::Client;
 use crate::error::{Error, Status};
 
@@ -92,6 +93,44 @@ pub unsafe extern "C" fn lsv_connect(
 pub unsafe extern "C" fn lsv_cancel(client: *mut lsv_client) -> i32 {
     fallible(std::ptr::null_mut(), || {
         client_arg(client)?.cancel();
+        Ok(())
+    })
+}
+
+/// Reports how `client` is connected, as a JSON object written to `*out_json` (release it with
+/// lsv_string_free()):
+///
+/// ```text
+/// {"address":"sql01:1433","encryption":"full","encrypted":true,
+///  "certificate_validated":true,"tds_version":"7.4",
+///  "server_name":"SQL01","server_version":"16.0.1000.6"}
+/// ```
+///
+/// `encryption` is what TLS covers: `"strict"` (TDS 8.0, TLS before any TDS traffic),
+/// `"full"` (the whole session), `"login_only"` (`Encrypt=false` against a server that offers
+/// no more: the login is encrypted, later traffic is not) or `"none"`
+/// (`Encrypt=DANGER_PLAINTEXT`). `encrypted` is true for strict and full.
+/// `certificate_validated` is false under `TrustServerCertificate=true` (ignored, so true,
+/// under strict) and without TLS. `tds_version` is the version the driver speaks ("8.0" in
+/// strict mode, else "7.4"). `server_name` and `server_version` are SERVERPROPERTY
+/// ('ServerName') and ('ProductVersion'), read with one query (reconnecting first if the
+/// connection was lost). Members may be added in later minor versions.
+///
+/// Returns `LSV_OK`; connection errors, `LSV_ERR_INVALID_ARGUMENT` (`out_json` NULL),
+/// `LSV_ERR_INVALID_HANDLE`. Since ABI 1.2.
+///
+/// # Safety
+/// Pointer arguments are NULL or valid for the documented use. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn lsv_connection_info(
+    client: *mut lsv_client,
+    out_json: *mut *mut c_char,
+    out_err: *mut *mut lsv_error,
+) -> i32 {
+    fallible(out_err, || {
+        let out_json = out_arg(out_json, "out_json")?;
+        let info = client_arg(client)?.connection_info()?;
+        *out_json = json_string(&info)?;
         Ok(())
     })
 }

@@ -23,7 +23,7 @@ mod registry;
 
 use std::ffi::{c_char, CStr};
 
-pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect};
+pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect, lsv_connection_info};
 pub use error::{
     lsv_error, lsv_error_code, lsv_error_free, lsv_error_json, lsv_error_message,
     lsv_error_sql_line, lsv_error_sql_number, lsv_error_sql_procedure, lsv_error_sql_severity,
@@ -42,8 +42,8 @@ use crate::error::Status;
 pub const LSV_ABI_VERSION_MAJOR: u32 = 1;
 
 /// Minor version of the ABI: grows when functions, status codes or JSON members are added.
-/// 1: lsv_cancel() and `LSV_ERR_CANCELLED`.
-pub const LSV_ABI_VERSION_MINOR: u32 = 1;
+/// 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info().
+pub const LSV_ABI_VERSION_MINOR: u32 = 2;
 
 /// Success.
 pub const LSV_OK: i32 = 0;

@@ -17,7 +17,7 @@ fn spec_arg(spec_json: &str) -> Result<LinkedServerSpec, Error> {
     LinkedServerSpec::from_json(spec_json).map_err(|e| e.context("spec_json"))
 }
 
-fn json_string(value: &impl Serialize) -> Result<*mut c_char, Error> {
+pub(super) fn json_string(value: &impl Serialize) -> Result<*mut c_char, Error> {
     let json = serde_json::to_string(value).map_err(|e| {
         Error::new(
             Status::Internal,

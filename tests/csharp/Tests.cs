@@ -78,6 +78,7 @@ internal static class Tests
         Run("sp_testlinkedserver", LinkTest);
         Run("'' from PowerShell's $null means null", EmptyMeansNull);
         Run("8 threads share one client", Threads);
+        Run("connection info", ConnectionInfo);
         Run("Cancel interrupts a stalled call", CancelStalledCall);
         Run("CancellationToken interrupts a stalled call", TokenCancelsStalledCall);
         Run("dispose", DisposeClient);
@@ -779,6 +780,20 @@ internal static class Tests
             foreach (var thread in threads) thread.Join();
             Equal(80, successes, "every concurrent round succeeded" + (failures.Count > 0 ? ": " + failures[0] : ""));
             client.Drop("THREADS", true);
+        }
+    }
+
+    private static void ConnectionInfo()
+    {
+        using (var client = Sa())
+        {
+            var info = client.GetConnectionInfo();
+            Equal("full", info.Encryption, "Encrypt=true gives full encryption");
+            Equal(true, info.Encrypted, "encrypted");
+            Equal(true, info.CertificateValidated, "the ServerCertificate validated the server");
+            Equal("7.4", info.TdsVersion, "TDS version");
+            Equal("MGMT", info.ServerName, "server name");
+            Check(info.ServerVersion.StartsWith("16."), "server version " + info.ServerVersion);
         }
     }
 

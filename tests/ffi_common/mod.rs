@@ -200,6 +200,9 @@ pub fn client_calls() -> Vec<ClientCall> {
             cl, out, e
         ))),
         call!("lsv_test", |cl, e| lsv_test(cl, NAME, e)),
+        call!("lsv_connection_info", |cl, e| with_json_out(|out| {
+            lsv_connection_info(cl, out, e)
+        })),
     ]
 }
 
@@ -222,6 +225,14 @@ pub fn null_out_parameters() -> Vec<(&'static str, ClientCall)> {
         (
             "out_json",
             call!("lsv_list", |cl, e| lsv_list(cl, ptr::null_mut(), e)),
+        ),
+        (
+            "out_json",
+            call!("lsv_connection_info", |cl, e| lsv_connection_info(
+                cl,
+                ptr::null_mut(),
+                e
+            )),
         ),
     ]
 }

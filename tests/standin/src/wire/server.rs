@@ -208,7 +208,9 @@ impl StandIn {
         let encrypt = match self.encrypt {
             EncryptMode::Strict => "strict",
             EncryptMode::On => "true",
-            EncryptMode::Login | EncryptMode::Off => "false",
+            EncryptMode::Login => "false",
+            // linkedsrv refuses a server without TLS unless told explicitly.
+            EncryptMode::Off => "DANGER_PLAINTEXT",
         };
         format!(
             "Server=tcp:{},{};User ID={};Password={};Encrypt={encrypt};\
