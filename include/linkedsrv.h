@@ -85,7 +85,8 @@
 
 /**
  * Minor version of the ABI: grows when functions, status codes or JSON members are added.
- * 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info().
+ * 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info(), the error JSON's
+ * `outcome_uncertain` and `undo_failed`.
  */
 #define LSV_ABI_VERSION_MINOR 2
 
@@ -101,7 +102,8 @@
 #define LSV_ERR_INVALID_ARGUMENT 1
 
 /**
- * The linked server or login does not exist (SQL errors 15015, 7202, 15007).
+ * The linked server or login does not exist (SQL errors 15015, 7202, 15007). Always carries
+ * the SQL number: lsv_get() of a missing server reports 15015 as the procedures would.
  */
 #define LSV_ERR_NOT_FOUND 2
 
@@ -126,7 +128,9 @@
 #define LSV_ERR_SQL 6
 
 /**
- * Could not connect, or the connection broke; the next call reconnects.
+ * Could not connect, or the connection broke; the next call reconnects. A server error other
+ * than a login failure that ends the login (e.g. 4060, a database the login cannot open) is
+ * this status too, with the server's number in lsv_error_sql_number().
  */
 #define LSV_ERR_CONNECTION 7
 
@@ -136,8 +140,10 @@
 #define LSV_ERR_TLS 8
 
 /**
- * The management instance refused the login of lsv_connect() or of a reconnect (SQL error
- * 18456). A linked server refusing its remote login (e.g. in lsv_test()) is LSV_ERR_SQL.
+ * The management instance refused the login of lsv_connect() or of a reconnect: SQL error
+ * 18456 (login failed), 18486 (locked out), 18487 (password expired), 18488 (password must be
+ * changed) or 18470 (login disabled). A linked server refusing its remote login (e.g. in
+ * lsv_test()) is LSV_ERR_SQL.
  */
 #define LSV_ERR_AUTHENTICATION 9
 
@@ -288,7 +294,9 @@ void lsv_client_free(struct lsv_client *client);
  * `spec_json` is a JSON object with the optional members `product`, `provider`, `data_source`,
  * `location`, `provider_string`, `catalog` (strings or null) and `options` (an object mapping
  * sp_serveroption names to booleans, non-negative integers, strings or null). Unknown members
- * are rejected. Examples:
+ * and a member or option name given twice are rejected. The options are set after
+ * sp_addlinkedserver in the alphabetical order of their names (`collation compatible` …
+ * `use remote collation`), whatever their order in the JSON. Examples:
  *
  * ```text
  * {"product":"SQL Server"}                    (another SQL Server, reached by its name)
@@ -548,7 +556,8 @@ const char *lsv_error_sql_procedure(const struct lsv_error *err);
  * {"code":2,"status":"not_found","message":"...","sql_number":15015,"severity":16,"state":1,
  *  "procedure":"sp_dropserver","line":1,
  *  "server_messages":[{"number":15015,"severity":16,"state":1,"procedure":"sp_dropserver",
- *                      "line":1,"server":"MGMT","message":"..."}]}
+ *                      "line":1,"server":"MGMT","message":"..."}],
+ *  "outcome_uncertain":false,"undo_failed":false}
  * ```
  *
  * `status` is the status code's name in lower case without the `LSV_ERR_` prefix
@@ -558,7 +567,11 @@ const char *lsv_error_sql_procedure(const struct lsv_error *err);
  * failed request, in arrival order. The first error has every field; the driver (tiberius
  * 0.13) passes on only the number and text of later errors and only the text of INFO
  * messages, so there the other fields are 0 or "" (an INFO message has number 0 and
- * severity 0). New members may be added in later minor versions.
+ * severity 0). `outcome_uncertain` (since ABI 1.2) is true when a change the call was making
+ * may or may not have happened: a request was abandoned before its answer (timeout, lost
+ * connection, lsv_cancel()) and nothing undid it; check with lsv_get() before retrying.
+ * `undo_failed` is true when a failed lsv_create() could not undo its partial change, so the
+ * linked server may be left behind. New members may be added in later minor versions.
  * Borrowed: valid until lsv_error_free(err). "" for a NULL `err`.
  *
  * # Safety

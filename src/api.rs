@@ -23,7 +23,7 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 use crate::conn_string::ConnectionSettings;
 use crate::deadline::CallBudget;
-use crate::error::{Error, Status};
+use crate::error::{Error, ServerMessage, Status};
 use crate::exec::{self, Connection, ConnectionInfo, TdsClient};
 use crate::plan::{self, Plan, Step};
 use crate::runtime::block_on;
@@ -57,9 +57,40 @@ pub struct Client {
     cancel_generation: watch::Sender<u64>,
 }
 
-fn connection_dropped(mut error: Error) -> Error {
+/// The error of a request given up before its answer: its connection is dropped, and what
+/// it was changing may or may not have happened.
+fn abandoned(mut error: Error) -> Error {
     error.message.push_str(CONNECTION_DROPPED);
+    error.outcome_uncertain = true;
     error
+}
+
+/// The error of a call that changes nothing on the server (a read, a test).
+fn read_only(mut error: Error) -> Error {
+    error.outcome_uncertain = false;
+    error
+}
+
+/// A linked server missing from the catalog, reported as the procedures report it (15015),
+/// so that every `NotFound` carries a SQL number.
+fn not_found(name: &str) -> Error {
+    let message =
+        format!("The server '{name}' does not exist. Use sp_helpserver to show available servers.");
+    Error {
+        server_messages: vec![ServerMessage {
+            number: 15015,
+            severity: 16,
+            state: 1,
+            procedure: String::new(),
+            line: 0,
+            server: String::new(),
+            message: message.clone(),
+        }],
+        ..Error::new(
+            Status::NotFound,
+            format!("linked server '{name}' does not exist (as SQL error 15015: {message})"),
+        )
+    }
 }
 
 /// The error of a call interrupted by [`Client::cancel`].
@@ -143,11 +174,9 @@ impl Session<'_> {
                 )
                 .await
             {
-                Err(timeout) => (None, Err(connection_dropped(timeout))),
+                Err(timeout) => (None, Err(abandoned(timeout))),
                 Ok((tds, outcome)) => match outcome {
-                    Err(error) if exec::loses_connection(&error) => {
-                        (None, Err(connection_dropped(error)))
-                    }
+                    Err(error) if exec::loses_connection(&error) => (None, Err(abandoned(error))),
                     kept => (Some(Connection { tds, protection }), kept),
                 },
             }
@@ -155,7 +184,7 @@ impl Session<'_> {
         let (kept, outcome) = tokio::select! {
             finished = attempt => finished,
             () = cancel_requested(&mut self.cancel) => {
-                (None, Err(connection_dropped(cancelled_error("while a request was running"))))
+                (None, Err(abandoned(cancelled_error("while a request was running"))))
             }
         };
         *self.slot = kept;
@@ -182,17 +211,24 @@ impl Session<'_> {
                 continue;
             };
             if index == 0 {
-                if exec::loses_connection(&error) {
+                if error.outcome_uncertain {
                     error.message.push_str(FIRST_STEP_UNCERTAIN);
                 }
             } else {
                 let undo_failure = self.undo(&plan.compensation).await.err();
                 match undo_failure {
-                    None => error.message.push_str("; the partial change was undone"),
-                    Some(undo_error) => error.message.push_str(&format!(
-                        "; undoing the partial change failed too ({undo_error}), so it may be \
-                         left behind"
-                    )),
+                    None => {
+                        error.message.push_str("; the partial change was undone");
+                        error.outcome_uncertain = false;
+                    }
+                    Some(undo_error) => {
+                        error.message.push_str(&format!(
+                            "; undoing the partial change failed too ({undo_error}), so it may \
+                             be left behind"
+                        ));
+                        error.outcome_uncertain = true;
+                        error.undo_failed = true;
+                    }
                 }
             }
             return Err(error);
@@ -208,7 +244,9 @@ impl Session<'_> {
     }
 
     async fn read_servers(&mut self, name: Option<&str>) -> Result<Vec<LinkedServer>, Error> {
-        on_connection!(self, exec::read_servers, name).await
+        on_connection!(self, exec::read_servers, name)
+            .await
+            .map_err(read_only)
     }
 
     async fn read_server(&mut self, name: &str) -> Result<LinkedServer, Error> {
@@ -216,12 +254,7 @@ impl Session<'_> {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| {
-                Error::new(
-                    Status::NotFound,
-                    format!("linked server '{name}' does not exist"),
-                )
-            })
+            .ok_or_else(|| not_found(name))
     }
 
     /// Sets the options. One setting is sent straight away (reading the catalog first could
@@ -378,7 +411,9 @@ impl Client {
     /// name and version (one query; reconnects first if the connection was lost).
     pub fn connection_info(&self) -> Result<ConnectionInfo, Error> {
         self.run(|mut session| async move {
-            let identity = on_connection!(session, exec::server_identity).await?;
+            let identity = on_connection!(session, exec::server_identity)
+                .await
+                .map_err(read_only)?;
             let protection = session
                 .slot
                 .as_ref()
@@ -391,9 +426,11 @@ impl Client {
     /// `sp_testlinkedserver`: Ok when the management instance can reach the server.
     pub fn test(&self, server: &str) -> Result<(), Error> {
         validate_sysname(SERVER_NAME, server)?;
-        self.run(
-            |mut session| async move { on_connection!(session, exec::test_server, server).await },
-        )
+        self.run(|mut session| async move {
+            on_connection!(session, exec::test_server, server)
+                .await
+                .map_err(read_only)
+        })
     }
 }
 

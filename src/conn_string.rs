@@ -321,9 +321,35 @@ fn parse_server(value: &str) -> Result<(String, Option<u16>, Option<String>), Er
     let host = match host {
         "" => return Err(invalid("connection string: 'Server' names no host")),
         "." | "(local)" => "localhost",
-        host => host,
+        host => unbracketed(host)?,
     };
     Ok((host.to_string(), port, instance))
+}
+
+/// `[::1]` → `::1`: an IPv6 literal is kept without brackets (the form TLS name checks and
+/// socket addresses are built from). A bare `::1` is taken as it is.
+fn unbracketed(host: &str) -> Result<&str, Error> {
+    match host.strip_prefix('[') {
+        None if !host.contains(']') => Ok(host),
+        Some(inner) => match inner.strip_suffix(']') {
+            Some(address) if address.parse::<std::net::Ipv6Addr>().is_ok() => Ok(address),
+            _ => Err(invalid(format!(
+                "connection string: '{host}' is not a bracketed IPv6 address"
+            ))),
+        },
+        None => Err(invalid(format!(
+            "connection string: '{host}' is not a bracketed IPv6 address"
+        ))),
+    }
+}
+
+/// `host` ready to be followed by `:port`: an IPv6 literal in brackets.
+pub(crate) fn host_for_address(host: &str) -> std::borrow::Cow<'_, str> {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        format!("[{host}]").into()
+    } else {
+        host.into()
+    }
 }
 
 impl ConnectionSettings {
@@ -432,10 +458,11 @@ impl ConnectionSettings {
 
     /// `host:port` or `host\instance` for messages.
     pub fn address(&self) -> String {
+        let host = host_for_address(&self.host);
         match (&self.instance, self.port) {
-            (_, Some(port)) => format!("{}:{}", self.host, port),
-            (Some(instance), None) => format!("{}\\{}", self.host, instance),
-            (None, None) => format!("{}:1433", self.host),
+            (_, Some(port)) => format!("{host}:{port}"),
+            (Some(instance), None) => format!("{host}\\{instance}"),
+            (None, None) => format!("{host}:1433"),
         }
     }
 

@@ -29,11 +29,14 @@ pub enum Status {
     PermissionDenied = 5,
     /// Any other error raised by SQL Server; see the SQL number.
     Sql = 6,
-    /// Could not connect, or the connection broke; the next call reconnects.
+    /// Could not connect (including a server error other than a login failure ending the
+    /// login, e.g. 4060 for a database it cannot open), or the connection broke; the next call
+    /// reconnects.
     Connection = 7,
     /// TLS negotiation or certificate validation failed.
     Tls = 8,
-    /// The management instance refused our login (18456 ending the connect).
+    /// The management instance refused our login: 18456, 18486 (locked out), 18487/18488
+    /// (password expired / must be changed) or 18470 (disabled) ending the connect.
     Authentication = 9,
     /// Connect or command timeout elapsed; the connection was reset.
     Timeout = 10,
@@ -57,7 +60,7 @@ impl Status {
             15028 => Status::AlreadyExists,
             15190 => Status::HasLogins,
             15247 => Status::PermissionDenied,
-            18456 => Status::Authentication,
+            18456 | 18486 | 18487 | 18488 | 18470 => Status::Authentication,
             _ => Status::Sql,
         }
     }
@@ -83,6 +86,13 @@ pub struct Error {
     /// The server messages of the failed request in arrival order (see the module docs for the
     /// fields known of messages after the first error).
     pub server_messages: Vec<ServerMessage>,
+    /// A change the call was making may or may not have happened on the server: a request
+    /// was abandoned (timeout, lost connection, cancel) before its answer and nothing undid
+    /// it. Check the current state (e.g. with `get`) before retrying.
+    pub outcome_uncertain: bool,
+    /// A failed create could not undo its partial change: the linked server may be left
+    /// behind.
+    pub undo_failed: bool,
 }
 
 impl Error {
@@ -91,6 +101,8 @@ impl Error {
             status,
             message: message.into(),
             server_messages: Vec::new(),
+            outcome_uncertain: false,
+            undo_failed: false,
         }
     }
 
@@ -115,10 +127,10 @@ impl Error {
             },
             server_message.message
         );
+        let status = Status::from_sql_number(server_message.number);
         Error {
-            status: Status::from_sql_number(server_message.number),
-            message,
             server_messages: vec![server_message],
+            ..Error::new(status, message)
         }
     }
 
@@ -174,6 +186,11 @@ mod tests {
             (15190, Status::HasLogins),
             (15247, Status::PermissionDenied),
             (18456, Status::Authentication),
+            (18486, Status::Authentication),
+            (18487, Status::Authentication),
+            (18488, Status::Authentication),
+            (18470, Status::Authentication),
+            (4060, Status::Sql),
             (15600, Status::Sql),
         ];
         for (number, status) in cases {

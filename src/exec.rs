@@ -16,7 +16,7 @@ use tiberius::{ColumnData, Command, CommandItem, Config, Row, SqlBrowser};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
-use crate::conn_string::{ConnectionSettings, Encrypt};
+use crate::conn_string::{host_for_address, ConnectionSettings, Encrypt};
 use crate::error::{Error, ServerMessage, Status};
 use crate::plan::{NewLinkedServer, Step};
 use crate::spec::{LinkedServer, LoginMapping, RemoteCredentials};
@@ -69,6 +69,16 @@ pub(crate) fn driver_error(error: tiberius::error::Error) -> Error {
     }
 }
 
+/// A driver error that ended a connect. A server error there ends the login: the login
+/// failures (18456, 18486, 18487, 18488, 18470) are `Authentication`, any other (e.g. 4060, a
+/// database it cannot open) is `Connection`, with the server's number kept.
+fn login_error(mut error: Error) -> Error {
+    if !error.server_messages.is_empty() && error.status != Status::Authentication {
+        error.status = Status::Connection;
+    }
+    error
+}
+
 /// A driver error in answer to a request, after the login. An 18456 here is not our login's
 /// failure but a linked server refusing the remote login (relayed by e.g. sp_testlinkedserver),
 /// so it is `Sql`, not `Authentication`.
@@ -116,10 +126,26 @@ pub(crate) fn timeout_error(missed: &str, timeout: &str, limit: Duration) -> Err
 }
 
 async fn open_tcp(config: &Config, named_instance: bool) -> tiberius::Result<TcpStream> {
+    // tiberius exposes host and port only joined as `host:port`, which is ambiguous for a
+    // bare IPv6 host: split at the last ':'.
+    let address = config.get_addr();
+    let (host, port) = address
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+        .ok_or_else(|| tiberius::error::Error::Conversion("no host:port to connect to".into()))?;
     let tcp = if named_instance {
-        TcpStream::connect_named(config).await?
+        // SQL Browser lookup: tiberius joins host and port as text, so an IPv6 literal needs
+        // its brackets there (and only there: TLS checks the name without them).
+        match host_for_address(host) {
+            Cow::Borrowed(_) => TcpStream::connect_named(config).await?,
+            Cow::Owned(bracketed) => {
+                let mut browser = config.clone();
+                browser.host(bracketed);
+                TcpStream::connect_named(&browser).await?
+            }
+        }
     } else {
-        TcpStream::connect(config.get_addr()).await?
+        TcpStream::connect((host, port)).await?
     };
     tcp.set_nodelay(true)?;
     socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive())?;
@@ -275,30 +301,29 @@ pub(crate) async fn connect(
     limit: Option<Duration>,
 ) -> Result<Connection, Error> {
     let named_instance = settings.instance.is_some() && settings.port.is_none();
-    let attempt =
-        async {
-            // Built for this connect only and dropped with it: it holds a plain copy of the
-            // password that tiberius needs for LOGIN7.
-            let config = settings.tiberius_config()?;
-            let (outcome, answer) = match open(config.clone(), named_instance).await {
-                (Err(tiberius::error::Error::Routing { host, port }), _) => {
-                    let mut redirected = config;
-                    redirected.host(host);
-                    redirected.port(port);
-                    open(redirected, false).await
-                }
-                other => other,
-            };
-            let server = answer.get().copied().flatten();
-            match outcome {
-                Ok(tds) => Ok(Connection {
-                    tds,
-                    protection: Protection::negotiated(settings.encrypt, server),
-                }),
-                Err(error) => Err(encryption_refused(settings.encrypt, server)
-                    .unwrap_or_else(|| driver_error(error))),
+    let attempt = async {
+        // Built for this connect only and dropped with it: it holds a plain copy of the
+        // password that tiberius needs for LOGIN7.
+        let config = settings.tiberius_config()?;
+        let (outcome, answer) = match open(config.clone(), named_instance).await {
+            (Err(tiberius::error::Error::Routing { host, port }), _) => {
+                let mut redirected = config;
+                redirected.host(host);
+                redirected.port(port);
+                open(redirected, false).await
             }
+            other => other,
         };
+        let server = answer.get().copied().flatten();
+        match outcome {
+            Ok(tds) => Ok(Connection {
+                tds,
+                protection: Protection::negotiated(settings.encrypt, server),
+            }),
+            Err(error) => Err(encryption_refused(settings.encrypt, server)
+                .unwrap_or_else(|| login_error(driver_error(error)))),
+        }
+    };
     let outcome = within(limit, attempt)
         .await
         .unwrap_or_else(|limit| Err(timeout_error("no connection", "connect timeout", limit)));
@@ -741,8 +766,6 @@ mod tests {
     #[test]
     fn a_fatal_server_error_loses_the_connection() {
         let fatal = |severity| Error {
-            status: Status::Sql,
-            message: "x".into(),
             server_messages: vec![ServerMessage {
                 number: 3624,
                 severity,
@@ -752,6 +775,7 @@ mod tests {
                 server: "MGMT".into(),
                 message: "A system assertion check has failed.".into(),
             }],
+            ..Error::new(Status::Sql, "x")
         };
         assert!(loses_connection(&fatal(20)));
         assert!(!loses_connection(&fatal(16)));

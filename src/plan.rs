@@ -204,6 +204,8 @@ fn create_options(spec: &LinkedServerSpec) -> Result<Vec<OptionSetting>, Error> 
         }
         settings.push(setting);
     }
+    // A documented order, whatever order the JSON object had: alphabetical by option name.
+    settings.sort_by_key(|setting| setting.option);
     let value_of = |option| {
         settings
             .iter()
@@ -355,11 +357,13 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
+        // Alphabetical by canonical name, whatever the JSON's order or case ("RPC OUT" sorts
+        // before "query timeout" as given).
         assert_eq!(
             options,
             vec![
-                (ServerOption::RpcOut, Some("true".into())),
-                (ServerOption::QueryTimeout, Some("30".into()))
+                (ServerOption::QueryTimeout, Some("30".into())),
+                (ServerOption::RpcOut, Some("true".into()))
             ]
         );
         assert_eq!(

@@ -80,8 +80,36 @@ pub struct LinkedServerSpec {
     pub catalog: Option<String>,
     /// `sp_serveroption` name → value (bool, non-negative integer, string or null), applied
     /// after creation as part of the same all-or-nothing call.
-    #[serde(default)]
+    /// A name given twice is an error (JSON parsers usually let the last one win); the
+    /// options are applied in the alphabetical order of their canonical names.
+    #[serde(default, deserialize_with = "options_without_duplicates")]
     pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The `options` object, refusing a member name given twice.
+fn options_without_duplicates<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<serde_json::Map<String, serde_json::Value>, D::Error> {
+    struct UniqueNames;
+    impl<'de> Visitor<'de> for UniqueNames {
+        type Value = serde_json::Map<String, serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of server options")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut options = serde_json::Map::new();
+            while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
+                if options.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "server option '{name}' is given more than once"
+                    )));
+                }
+                options.insert(name, value);
+            }
+            Ok(options)
+        }
+    }
+    deserializer.deserialize_map(UniqueNames)
 }
 
 /// Derived struct deserialisers also take a sequence of the fields in declaration order, so
@@ -707,7 +735,7 @@ mod tests {
         assert!(
             wrong_type
                 .message
-                .contains("invalid type: a string, expected a map")
+                .contains("invalid type: a string, expected an object of server options")
                 && !wrong_type.message.contains("ecret"),
             "{}",
             wrong_type.message

@@ -172,7 +172,7 @@ fn spec_json_errors_carry_serdes_explanation() {
         (c"42", "invalid type: integer `42`"),
         (
             c"{\"provider_string\":\"Pwd=Hidden1\",\"options\":\"Pwd=Hidden2\"}",
-            "invalid type: a string, expected a map",
+            "invalid type: a string, expected an object of server options",
         ),
     ];
     for (spec, expected) in cases {

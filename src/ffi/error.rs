@@ -41,6 +41,8 @@ struct ErrorDocument<'a> {
     procedure: &'a str,
     line: u32,
     server_messages: &'a [ServerMessage],
+    outcome_uncertain: bool,
+    undo_failed: bool,
 }
 
 impl lsv_error {
@@ -56,6 +58,8 @@ impl lsv_error {
             procedure: deciding.map_or("", |m| &m.procedure),
             line: deciding.map_or(0, |m| m.line),
             server_messages: &error.server_messages,
+            outcome_uncertain: error.outcome_uncertain,
+            undo_failed: error.undo_failed,
         };
         // Serialising plain strings and integers cannot fail; an empty document beats a panic.
         let json = serde_json::to_string(&document).unwrap_or_default();
@@ -192,7 +196,8 @@ pub unsafe extern "C" fn lsv_error_sql_procedure(err: *const lsv_error) -> *cons
 /// {"code":2,"status":"not_found","message":"...","sql_number":15015,"severity":16,"state":1,
 ///  "procedure":"sp_dropserver","line":1,
 ///  "server_messages":[{"number":15015,"severity":16,"state":1,"procedure":"sp_dropserver",
-///                      "line":1,"server":"MGMT","message":"..."}]}
+///                      "line":1,"server":"MGMT","message":"..."}],
+///  "outcome_uncertain":false,"undo_failed":false}
 /// ```
 ///
 /// `status` is the status code's name in lower case without the `LSV_ERR_` prefix
@@ -202,7 +207,11 @@ pub unsafe extern "C" fn lsv_error_sql_procedure(err: *const lsv_error) -> *cons
 /// failed request, in arrival order. The first error has every field; the driver (tiberius
 /// 0.13) passes on only the number and text of later errors and only the text of INFO
 /// messages, so there the other fields are 0 or "" (an INFO message has number 0 and
-/// severity 0). New members may be added in later minor versions.
+/// severity 0). `outcome_uncertain` (since ABI 1.2) is true when a change the call was making
+/// may or may not have happened: a request was abandoned before its answer (timeout, lost
+/// connection, lsv_cancel()) and nothing undid it; check with lsv_get() before retrying.
+/// `undo_failed` is true when a failed lsv_create() could not undo its partial change, so the
+/// linked server may be left behind. New members may be added in later minor versions.
 /// Borrowed: valid until lsv_error_free(err). "" for a NULL `err`.
 ///
 /// # Safety
@@ -234,6 +243,8 @@ mod tests {
             status: Status::NotFound,
             message: "no such server".into(),
             server_messages: vec![message(5701, 10), message(15015, 16), message(3621, 16)],
+            outcome_uncertain: false,
+            undo_failed: false,
         };
         let object = lsv_error::new(&error);
         let detail = object.sql.as_ref().expect("an error message is present");
@@ -280,6 +291,8 @@ mod tests {
             status: Status::Sql,
             message: "x".into(),
             server_messages: vec![message(5701, 10)],
+            outcome_uncertain: false,
+            undo_failed: false,
         };
         let object = lsv_error::new(&error);
         assert!(object.sql.is_none());

@@ -42,7 +42,8 @@ use crate::error::Status;
 pub const LSV_ABI_VERSION_MAJOR: u32 = 1;
 
 /// Minor version of the ABI: grows when functions, status codes or JSON members are added.
-/// 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info().
+/// 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info(), the error JSON's
+/// `outcome_uncertain` and `undo_failed`.
 pub const LSV_ABI_VERSION_MINOR: u32 = 2;
 
 /// Success.
@@ -50,7 +51,8 @@ pub const LSV_OK: i32 = 0;
 /// An argument is NULL where not allowed, not UTF-8, malformed JSON, an unknown option, or a
 /// value of the wrong shape. Nothing was changed.
 pub const LSV_ERR_INVALID_ARGUMENT: i32 = 1;
-/// The linked server or login does not exist (SQL errors 15015, 7202, 15007).
+/// The linked server or login does not exist (SQL errors 15015, 7202, 15007). Always carries
+/// the SQL number: lsv_get() of a missing server reports 15015 as the procedures would.
 pub const LSV_ERR_NOT_FOUND: i32 = 2;
 /// A linked server of that name already exists (SQL error 15028).
 pub const LSV_ERR_ALREADY_EXISTS: i32 = 3;
@@ -60,12 +62,16 @@ pub const LSV_ERR_HAS_LOGINS: i32 = 4;
 pub const LSV_ERR_PERMISSION_DENIED: i32 = 5;
 /// Any other error raised by SQL Server: see lsv_error_sql_number().
 pub const LSV_ERR_SQL: i32 = 6;
-/// Could not connect, or the connection broke; the next call reconnects.
+/// Could not connect, or the connection broke; the next call reconnects. A server error other
+/// than a login failure that ends the login (e.g. 4060, a database the login cannot open) is
+/// this status too, with the server's number in lsv_error_sql_number().
 pub const LSV_ERR_CONNECTION: i32 = 7;
 /// TLS negotiation or server certificate validation failed.
 pub const LSV_ERR_TLS: i32 = 8;
-/// The management instance refused the login of lsv_connect() or of a reconnect (SQL error
-/// 18456). A linked server refusing its remote login (e.g. in lsv_test()) is LSV_ERR_SQL.
+/// The management instance refused the login of lsv_connect() or of a reconnect: SQL error
+/// 18456 (login failed), 18486 (locked out), 18487 (password expired), 18488 (password must be
+/// changed) or 18470 (login disabled). A linked server refusing its remote login (e.g. in
+/// lsv_test()) is LSV_ERR_SQL.
 pub const LSV_ERR_AUTHENTICATION: i32 = 9;
 /// The connect or command timeout elapsed; the connection was reset.
 pub const LSV_ERR_TIMEOUT: i32 = 10;

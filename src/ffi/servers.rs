@@ -36,7 +36,9 @@ pub(super) fn json_string(value: &impl Serialize) -> Result<*mut c_char, Error> 
 /// `spec_json` is a JSON object with the optional members `product`, `provider`, `data_source`,
 /// `location`, `provider_string`, `catalog` (strings or null) and `options` (an object mapping
 /// sp_serveroption names to booleans, non-negative integers, strings or null). Unknown members
-/// are rejected. Examples:
+/// and a member or option name given twice are rejected. The options are set after
+/// sp_addlinkedserver in the alphabetical order of their names (`collation compatible` …
+/// `use remote collation`), whatever their order in the JSON. Examples:
 ///
 /// ```text
 /// {"product":"SQL Server"}                    (another SQL Server, reached by its name)
