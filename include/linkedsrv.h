@@ -25,8 +25,11 @@
  *                 your side (and, for lsv_create(), nothing is left behind on the server, except
  *                 when sp_addlinkedserver itself times out or loses the connection: it may have
  *                 completed, the error message says so; check with lsv_get() before retrying).
- *   Handles:      opaque. A freed or unknown handle gives LSV_ERR_INVALID_HANDLE instead of a
- *                 crash; freeing NULL, or freeing twice, is harmless.
+ *   Handles:      lsv_client and lsv_error pointers are opaque ids (slot, generation, type),
+ *                 never addresses: a freed, unknown or other-type handle gives
+ *                 LSV_ERR_INVALID_HANDLE (or a neutral value) instead of a crash, also after
+ *                 later objects took its slot; freeing NULL, or freeing twice, is harmless.
+ *                 char * strings are real addresses: free each once, as with free().
  *   Threads:      every function may be called from any thread. A client may be shared by
  *                 several threads; its calls run one at a time (one TDS connection). Do not
  *                 free a client while another thread is using it. Calls block the calling
@@ -208,7 +211,9 @@ const char *lsv_version(void);
  * `connection_string`: an ADO.NET-style connection string, e.g.
  * `"Server=tcp:sql01,1433;User ID=admin;Password=...;Encrypt=true"`. Encryption is on and the
  * server certificate is validated unless the string says otherwise (`TrustServerCertificate`,
- * `Encrypt`). The string is only read during the call; the caller may wipe it afterwards.
+ * `Encrypt`). The string is only read during the call; the caller may wipe it afterwards. The
+ * client keeps the password in memory it wipes when freed (reconnects log in again); the
+ * driver's own copy lives only for each login, and its packet buffers are freed unwiped.
  *
  * On success `*out_client` receives a new handle owned by the caller, to be released with
  * lsv_client_free(). On failure `*out_client` is left untouched.
@@ -275,8 +280,9 @@ int32_t lsv_connection_info(struct lsv_client *client, char **out_json, struct l
  * Closes the connection and releases the handle. Never blocks on the network and never fails.
  *
  * `client` may be NULL; a pointer that is not a live handle (already freed, or not from
- * lsv_connect()) is ignored. Afterwards every call with this handle returns
- * `LSV_ERR_INVALID_HANDLE` (unless a later lsv_connect() happens to return the same address).
+ * lsv_connect()) is ignored, so freeing twice is harmless. Afterwards every call with this
+ * handle returns `LSV_ERR_INVALID_HANDLE`, also after later lsv_connect() calls: handles are
+ * ids with a generation, never reused for another client.
  *
  * # Safety
  * Must not race with another call using the same `client` (the connection then stays open
@@ -468,13 +474,15 @@ int32_t lsv_list(struct lsv_client *client, char **out_json, struct lsv_error **
 int32_t lsv_test(struct lsv_client *client, const char *server, struct lsv_error **out_err);
 
 /**
- * Frees a string returned by this library (lsv_get(), lsv_list()).
+ * Frees a string returned by this library (lsv_get(), lsv_list(), lsv_connection_info()).
  *
- * `s` may be NULL; a pointer that is not a live string of this library (already freed, or
- * allocated elsewhere) is ignored rather than passed to the allocator.
+ * As with C's free(): `s` must be NULL (then nothing happens) or a string from this library
+ * not freed yet, and must not be used afterwards. A pointer the library does not own at the
+ * moment is ignored rather than passed to the allocator, but that is no licence to free twice:
+ * once the address has been reused for a newer string, a second free releases that string.
  *
  * # Safety
- * `s` must not be used after this call. Thread-safe.
+ * As described. Thread-safe.
  */
 void lsv_string_free(char *s);
 

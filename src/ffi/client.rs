@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::args::{out_arg, required_str};
 use super::boundary::{fallible, infallible};
 use super::error::lsv_error;
-use super::registry::Registry;
+use super::registry::Handles;
 use super::servers::json_string;
 use crate::api::Client;
 use crate::error::{Error, Status};
@@ -20,7 +20,8 @@ pub struct lsv_client {
     client: Arc<Client>,
 }
 
-static CLIENTS: Registry<lsv_client> = Registry::new();
+/// Tag 1 (errors have 2).
+static CLIENTS: Handles<lsv_client> = Handles::new(1);
 
 // The header promises that one handle may be used from several threads at once.
 const _: fn() = || {
@@ -34,13 +35,14 @@ pub(crate) fn client_arg(handle: *const lsv_client) -> Result<Arc<Client>, Error
     if handle.is_null() {
         return Err(Error::new(Status::InvalidHandle, "client is NULL"));
     }
-    // SAFETY: CLIENTS only holds handles from `lsv_connect` that were not freed yet.
-    unsafe { CLIENTS.with(handle, |live| Arc::clone(&live.client)) }.ok_or_else(|| {
-        Error::new(
-            Status::InvalidHandle,
-            "client is not a live handle (already freed, or not from lsv_connect)",
-        )
-    })
+    CLIENTS
+        .with(handle, |live| Arc::clone(&live.client))
+        .ok_or_else(|| {
+            Error::new(
+                Status::InvalidHandle,
+                "client is not a live handle (already freed, or not from lsv_connect)",
+            )
+        })
 }
 
 /// Opens a connection to the SQL Server instance that manages the linked servers.
@@ -48,7 +50,9 @@ pub(crate) fn client_arg(handle: *const lsv_client) -> Result<Arc<Client>, Error
 /// `connection_string`: an ADO.NET-style connection string, e.g.
 /// `"Server=tcp:sql01,1433;User ID=admin;Password=...;Encrypt=true"`. Encryption is on and the
 /// server certificate is validated unless the string says otherwise (`TrustServerCertificate`,
-/// `Encrypt`). The string is only read during the call; the caller may wipe it afterwards.
+/// `Encrypt`). The string is only read during the call; the caller may wipe it afterwards. The
+/// client keeps the password in memory it wipes when freed (reconnects log in again); the
+/// driver's own copy lives only for each login, and its packet buffers are freed unwiped.
 ///
 /// On success `*out_client` receives a new handle owned by the caller, to be released with
 /// lsv_client_free(). On failure `*out_client` is left untouched.
@@ -70,7 +74,7 @@ pub unsafe extern "C" fn lsv_connect(
         let connection_string = required_str(connection_string, "connection_string")?;
         let out_client = out_arg(out_client, "out_client")?;
         let client = Arc::new(Client::connect(connection_string)?);
-        *out_client = CLIENTS.insert(Box::into_raw(Box::new(lsv_client { client })));
+        *out_client = CLIENTS.insert(lsv_client { client });
         Ok(())
     })
 }
@@ -138,8 +142,9 @@ pub unsafe extern "C" fn lsv_connection_info(
 /// Closes the connection and releases the handle. Never blocks on the network and never fails.
 ///
 /// `client` may be NULL; a pointer that is not a live handle (already freed, or not from
-/// lsv_connect()) is ignored. Afterwards every call with this handle returns
-/// `LSV_ERR_INVALID_HANDLE` (unless a later lsv_connect() happens to return the same address).
+/// lsv_connect()) is ignored, so freeing twice is harmless. Afterwards every call with this
+/// handle returns `LSV_ERR_INVALID_HANDLE`, also after later lsv_connect() calls: handles are
+/// ids with a generation, never reused for another client.
 ///
 /// # Safety
 /// Must not race with another call using the same `client` (the connection then stays open
@@ -147,9 +152,6 @@ pub unsafe extern "C" fn lsv_connection_info(
 #[no_mangle]
 pub unsafe extern "C" fn lsv_client_free(client: *mut lsv_client) {
     infallible((), || {
-        if CLIENTS.remove(client) {
-            // SAFETY: `client` came from `lsv_connect` and was live until the `remove` above.
-            drop(unsafe { Box::from_raw(client) });
-        }
+        drop(CLIENTS.remove(client));
     })
 }

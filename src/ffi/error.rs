@@ -4,7 +4,7 @@ use std::ffi::{c_char, CString};
 
 use serde::Serialize;
 
-use super::registry::Registry;
+use super::registry::Handles;
 use super::strings::c_string_replacing_nul;
 use crate::error::{Error, ServerMessage, Status};
 
@@ -27,7 +27,8 @@ struct SqlDetail {
     procedure: CString,
 }
 
-static ERRORS: Registry<lsv_error> = Registry::new();
+/// Tag 2: error ids are never valid client ids (tag 1).
+static ERRORS: Handles<lsv_error> = Handles::new(2);
 
 /// The JSON document of lsv_error_json().
 #[derive(Serialize)]
@@ -80,15 +81,12 @@ impl lsv_error {
 
 /// Hands a new error object for `error` to C.
 pub(crate) fn error_into_raw(error: &Error) -> *mut lsv_error {
-    ERRORS.insert(Box::into_raw(Box::new(lsv_error::new(error))))
+    ERRORS.insert(lsv_error::new(error))
 }
 
 /// Reads a live error object, or returns `absent` for NULL, freed and unknown pointers.
 fn read_error<R: Copy>(err: *const lsv_error, absent: R, read: impl FnOnce(&lsv_error) -> R) -> R {
-    // SAFETY: ERRORS only holds pointers from `error_into_raw` not yet freed.
-    super::boundary::infallible(absent, || {
-        unsafe { ERRORS.with(err, read) }.unwrap_or(absent)
-    })
+    super::boundary::infallible(absent, || ERRORS.with(err, read).unwrap_or(absent))
 }
 
 fn read_error_str(
@@ -112,10 +110,7 @@ fn read_sql_detail(err: *const lsv_error, read: impl FnOnce(&SqlDetail) -> i32) 
 #[no_mangle]
 pub unsafe extern "C" fn lsv_error_free(err: *mut lsv_error) {
     super::boundary::infallible((), || {
-        if ERRORS.remove(err) {
-            // SAFETY: `err` came from `error_into_raw` and was live until the `remove` above.
-            drop(unsafe { Box::from_raw(err) });
-        }
+        drop(ERRORS.remove(err));
     })
 }
 

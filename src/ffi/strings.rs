@@ -2,9 +2,9 @@
 
 use std::ffi::{c_char, CString};
 
-use super::registry::Registry;
+use super::registry::LiveSet;
 
-static STRINGS: Registry<c_char> = Registry::new();
+static STRINGS: LiveSet<c_char> = LiveSet::new();
 
 /// A C string of `text`; a NUL byte inside (never produced by our own messages or JSON, but
 /// possible in a server's text) becomes U+FFFD so nothing after it is cut off.
@@ -20,13 +20,15 @@ pub(crate) fn string_into_raw(text: &str) -> *mut c_char {
     STRINGS.insert(c_string_replacing_nul(text).into_raw())
 }
 
-/// Frees a string returned by this library (lsv_get(), lsv_list()).
+/// Frees a string returned by this library (lsv_get(), lsv_list(), lsv_connection_info()).
 ///
-/// `s` may be NULL; a pointer that is not a live string of this library (already freed, or
-/// allocated elsewhere) is ignored rather than passed to the allocator.
+/// As with C's free(): `s` must be NULL (then nothing happens) or a string from this library
+/// not freed yet, and must not be used afterwards. A pointer the library does not own at the
+/// moment is ignored rather than passed to the allocator, but that is no licence to free twice:
+/// once the address has been reused for a newer string, a second free releases that string.
 ///
 /// # Safety
-/// `s` must not be used after this call. Thread-safe.
+/// As described. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn lsv_string_free(s: *mut c_char) {
     super::boundary::infallible((), || {
