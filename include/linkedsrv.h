@@ -42,6 +42,12 @@
  *                 runs out. A timeout of 0 in the connection string is unbounded. TCP keepalive
  *                 (30 s idle, probes every 10 s) finds a connection that died while idle.
  *                 lsv_cancel() ends a call sooner, from another thread.
+ *   Processes:    the library starts two I/O threads on first use and keeps them for the life
+ *                 of the process; from then on it cannot be unloaded (ELF: linked -z nodelete;
+ *                 Windows: the DLL pins itself), so dlclose()/FreeLibrary() leave it loaded.
+ *                 A child fork()ed after that point has no such threads: its calls fail at once
+ *                 with LSV_ERR_UNSUPPORTED, and lsv_client_free() there leaves the parent's
+ *                 connection open. Use the library in the parent, or exec() in the child.
  *   Versions:     check lsv_abi_version() >> 16 == LSV_ABI_VERSION_MAJOR at load time.
  *
  * EXAMPLE: create a linked server, map logins, enable RPC, read it back, drop it

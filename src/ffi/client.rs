@@ -152,6 +152,10 @@ pub unsafe extern "C" fn lsv_connection_info(
 #[no_mangle]
 pub unsafe extern "C" fn lsv_client_free(client: *mut lsv_client) {
     infallible((), || {
-        drop(CLIENTS.remove(client));
+        let removed = CLIENTS.remove(client);
+        if crate::runtime::in_forked_child() {
+            // The parent's connection: closing it here would disturb the parent.
+            std::mem::forget(removed);
+        }
     })
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds liblinkedsrv and the tds-standin binary, compiles tests/c/lsv_cycle.c against
 # include/linkedsrv.h with -Wall -Wextra -Werror, starts a stand-in, and runs the program under
-# valgrind (leaks "definitely/indirectly lost" and invalid accesses are failures).
+# valgrind (leaks "definitely/indirectly lost" and invalid accesses are failures); then
+# tests/c/dlclose.c loads, uses, unloads and reloads the library.
 # Needs: cargo, gcc, valgrind. Exits non-zero on any failure.
 set -euo pipefail
 
@@ -31,6 +32,8 @@ echo "== gcc -Wall -Wextra -Werror lsv_cycle.c (C11, then as C++ to check the ex
 mkdir -p "$build"
 gcc -std=c11 -Wall -Wextra -Werror -g -I "$root/include" "$root/tests/c/lsv_cycle.c" \
     -L "$target/debug" -llinkedsrv -Wl,-rpath,"$target/debug" -o "$build/lsv_cycle"
+gcc -std=c11 -Wall -Wextra -Werror -g -I "$root/include" "$root/tests/c/dlclose.c" -ldl \
+    -o "$build/dlclose"
 g++ -x c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I "$root/include" - <<<'#include "linkedsrv.h"
 int main() { return lsv_abi_version() == 0; }'
 
@@ -63,4 +66,11 @@ echo "== valgrind lsv_cycle"
 valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
     "$build/lsv_cycle" "$connection"
+echo "== liblinkedsrv.so is marked NODELETE (dlclose never unmaps it)"
+if ! readelf -d "$target/debug/liblinkedsrv.so" | grep -q 'FLAGS_1.*NODELETE'; then
+    echo "FAIL: liblinkedsrv.so lacks DF_1_NODELETE (-z nodelete)" >&2
+    exit 1
+fi
+echo "== dlclose: load -> use -> dlclose -> load -> use"
+"$build/dlclose" "$target/debug/liblinkedsrv.so" "$connection"
 echo "== tests/c: PASSED (all checks passed, no definite/indirect leaks, no invalid accesses)"
