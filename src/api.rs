@@ -108,6 +108,17 @@ async fn cancel_requested(generation: &mut watch::Receiver<u64>) {
     }
 }
 
+impl Drop for Client {
+    fn drop(&mut self) {
+        // In a child forked after the runtime started, the connection belongs to the parent's
+        // runtime: closing it would take that runtime's locks (perhaps held by a thread the
+        // child does not have) and deregister the socket from the epoll set the parent shares.
+        if crate::runtime::in_forked_child() {
+            std::mem::forget(self.connection.get_mut().take());
+        }
+    }
+}
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")

@@ -152,10 +152,6 @@ pub unsafe extern "C" fn lsv_connection_info(
 #[no_mangle]
 pub unsafe extern "C" fn lsv_client_free(client: *mut lsv_client) {
     infallible((), || {
-        let removed = CLIENTS.remove(client);
-        if crate::runtime::in_forked_child() {
-            // The parent's connection: closing it here would disturb the parent.
-            std::mem::forget(removed);
-        }
+        drop(CLIENTS.remove(client));
     })
 }
