@@ -96,6 +96,7 @@ run_suite "PowerShell syntax and help" python3 tests/powershell/check.py
 run_suite "Windows DLL under Wine (every export, every encryption mode)" bash tests/windows/run.sh
 run_suite "SqlClient and the C# binding on .NET 10, NuGet package" bash tests/dotnet/run.sh
 run_suite "PowerShell module package under pwsh 7.6 + Pester" bash tests/powershell/run.sh
+run_suite "password scan of the suites' output" bash tests/secrets/scan.sh
 
 section "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
