@@ -2,7 +2,8 @@
 # Builds liblinkedsrv and the tds-standin binary, compiles tests/c/lsv_cycle.c against
 # include/linkedsrv.h with -Wall -Wextra -Werror, starts a stand-in, and runs the program under
 # valgrind (leaks "definitely/indirectly lost" and invalid accesses are failures); then
-# tests/c/dlclose.c loads, uses, unloads and reloads the library.
+# tests/c/dlclose.c loads, uses, unloads and reloads the library, and the C ABI fuzz harness
+# runs 150 cases under valgrind (invalid accesses are failures).
 # Needs: cargo, gcc, valgrind. Exits non-zero on any failure.
 set -euo pipefail
 
@@ -73,4 +74,10 @@ if ! readelf -d "$target/debug/liblinkedsrv.so" | grep -q 'FLAGS_1.*NODELETE'; t
 fi
 echo "== dlclose: load -> use -> dlclose -> load -> use"
 "$build/dlclose" "$target/debug/liblinkedsrv.so" "$connection"
+echo "== the C ABI fuzz harness (tests/ffi_fuzz.rs, 150 cases) under valgrind"
+fuzz="$(cd "$root" && cargo test -p linkedsrv --test ffi_fuzz --no-run --message-format=json 2>/dev/null \
+    | grep -o '"executable":"[^"]*ffi_fuzz[^"]*"' | cut -d'"' -f4)"
+[[ -x "$fuzz" ]] || { echo "FAIL: the fuzz harness did not build" >&2; exit 1; }
+LSV_FUZZ_CASES=150 valgrind --quiet --suppressions="$root/tests/c/valgrind.supp" --leak-check=no \
+    --error-exitcode=99 "$fuzz" --test-threads=1
 echo "== tests/c: PASSED (all checks passed, no definite/indirect leaks, no invalid accesses)"
