@@ -39,14 +39,15 @@ namespace LinkedServer.Interop
     }
 
     /// <summary>The Encrypt keyword of the connection string (the library validates the certificate
-    /// in every mode unless TrustServerCertificate is set).</summary>
+    /// in every mode unless TrustServerCertificate is set, which Strict ignores).</summary>
     public enum LinkedServerEncrypt
     {
         /// <summary>Everything encrypted (the default).</summary>
         Mandatory,
-        /// <summary>TLS for the login only, unless the server requires more.</summary>
+        /// <summary>TLS for the login only, unless the server requires more; a server that cannot
+        /// encrypt is refused (no plaintext fallback).</summary>
         Optional,
-        /// <summary>TDS 8.0: TLS before any TDS traffic.</summary>
+        /// <summary>TDS 8.0: TLS before any TDS traffic; the certificate is always validated.</summary>
         Strict
     }
 

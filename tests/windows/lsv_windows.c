@@ -13,6 +13,8 @@
  *                      and the program checks that no message or JSON of the library holds it.
  *   LSV_TEST_STALL_CONNECTION (environment): a connection string (no command timeout) to an
  *                      instance that never answers sp_dropserver, for lsv_cancel.
+ *   LSV_TEST_ENCRYPTION (environment): what lsv_connection_info must report as "encryption"
+ *                      (none, login_only, full, strict).
  *
  * Prints one line per check; exits 0 only if every check passed. Under Wine it needs
  * tests/windows/wine_compat.c built as bcryptprimitives.dll beside linkedsrv.dll.
@@ -216,6 +218,21 @@ static DWORD WINAPI drop_on_stalled_server(LPVOID argument)
     return 0;
 }
 
+/* lsv_connection_info: the encryption the mode gives (LSV_TEST_ENCRYPTION) and the server. */
+static void connection_info(lsv_client *client, const char *expected_encryption)
+{
+    lsv_error *err = NULL;
+    char *json = NULL;
+    if (!succeeded(lsv_connection_info(client, &json, &err), &err, "lsv_connection_info"))
+        return;
+    char expected[64];
+    snprintf(expected, sizeof expected, "\"encryption\":\"%s\"", expected_encryption);
+    check(contains(json, expected), "lsv_connection_info reports the mode's encryption");
+    check(contains(json, "\"server_name\":\"MGMT\""), "lsv_connection_info names the server");
+    printf("      %s\n", json);
+    lsv_string_free(json);
+}
+
 /* lsv_cancel from another thread than the one blocked in a call the server never answers. */
 static void cancellation(const char *stalling_connection)
 {
@@ -305,6 +322,11 @@ int main(int argc, char **argv)
     if (!succeeded(lsv_connect(argv[1], &client, &err), &err, "lsv_connect"))
         return 1;
 
+    const char *encryption = getenv("LSV_TEST_ENCRYPTION");
+    if (encryption != NULL)
+        connection_info(client, encryption);
+    else
+        check(false, "LSV_TEST_ENCRYPTION names the expected encryption");
     cycle(client, argv[2]);
     argument_errors(client);
     cancellation(stalling_connection);

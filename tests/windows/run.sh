@@ -121,9 +121,10 @@ start_standin peer --server-name BTS01 --login "bts_remote:$remote_password"
 peer="$address"
 
 failed=()
-# run_mode NAME STANDIN_MODE CONNECTION_OPTIONS [UNTRUSTED_OPTIONS]
+# run_mode NAME STANDIN_MODE ENCRYPTION CONNECTION_OPTIONS [UNTRUSTED_OPTIONS]
+# (ENCRYPTION: what lsv_connection_info must report)
 run_mode() {
-    local name=$1 mode=$2 options=$3 untrusted=${4:-}
+    local name=$1 mode=$2 encryption=$3 options=$4 untrusted=${5:-}
     echo
     echo "== $name: stand-in --encrypt $mode, $options"
     start_standin "mgmt-$name" --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' \
@@ -140,7 +141,7 @@ run_mode() {
     local stall="Server=tcp:localhost,$stall_port;$login;Command Timeout=0;${options//@CERT@/$(winpath "$work/stall-$name.pem")}"
     local status=0
     (cd "$bin" && LSV_TEST_REMOTE_PASSWORD="$remote_password" LSV_TEST_STALL_CONNECTION="$stall" \
-        timeout 600 "$wine" lsv_windows.exe "${args[@]}") >"$work/$name.log" 2>&1 || status=$?
+        LSV_TEST_ENCRYPTION="$encryption" timeout 600 "$wine" lsv_windows.exe "${args[@]}") >"$work/$name.log" 2>&1 || status=$?
     if grep -qF "$remote_password" "$work/$name.log"; then
         echo "FAIL: the remote password appears in the output of $name (output withheld)" >&2
         status=1
@@ -160,11 +161,11 @@ run_mode() {
     fi
 }
 
-run_mode off off "Encrypt=DANGER_PLAINTEXT"
-run_mode login login "Encrypt=false;ServerCertificate=@CERT@"
-run_mode on-trust on "Encrypt=true;TrustServerCertificate=true"
-run_mode on on "Encrypt=true;ServerCertificate=@CERT@" "Encrypt=true"
-run_mode strict strict "Encrypt=strict;ServerCertificate=@CERT@" "Encrypt=strict"
+run_mode off off none "Encrypt=DANGER_PLAINTEXT"
+run_mode login login login_only "Encrypt=false;ServerCertificate=@CERT@"
+run_mode on-trust on full "Encrypt=true;TrustServerCertificate=true"
+run_mode on on full "Encrypt=true;ServerCertificate=@CERT@" "Encrypt=true"
+run_mode strict strict strict "Encrypt=strict;ServerCertificate=@CERT@" "Encrypt=strict"
 
 # The C# binding's Windows loader (LoadLibraryExW, GetProcAddress) under .NET 10 for win-x64:
 # tests/csharp/Tests.cs, compiled with the interop file into a self-contained Windows program
