@@ -8,9 +8,9 @@ BeforeAll {
     # A port nothing listens on: a stand-in started and stopped again.
     $gone = Start-StandIn -Name GONE
     Stop-StandIn $gone
-    # The procedures answer Msg 15015; lsv_get reads the catalog and finds no row (no SQL number).
+    # The procedures answer Msg 15015; lsv_get finds no catalog row and reports 15015 as well.
     function Assert-NotFound($record, $command, $number = 15015) {
-        $id = if ($number) { "LinkedServer.NotFound.$number" } else { 'LinkedServer.NotFound' }
+        $id = "LinkedServer.NotFound.$number"
         $record.FullyQualifiedErrorId | Should -Be "$id,$command"
         $record.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $record.CategoryInfo.TargetName | Should -Be 'NOSUCH'
@@ -35,7 +35,7 @@ Describe 'ErrorRecords of a failed call' {
         New-LinkedServer -Connection $client -LinkedServer THERE -Product 'SQL Server' | Out-Null
         $found = Get-LinkedServer -Connection $client -LinkedServer NOSUCH, THERE -ErrorAction Continue -ErrorVariable failure 2>$null
         $failure.Count | Should -Be 1
-        Assert-NotFound $failure[0] 'Get-LinkedServer' 0
+        Assert-NotFound $failure[0] 'Get-LinkedServer'
         $found.Name | Should -Be 'THERE'
     }
     It '-ErrorAction SilentlyContinue shows nothing but still records the error' {
