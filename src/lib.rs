@@ -4,11 +4,14 @@
 //! - [`ffi`]: the stable C ABI (all `unsafe`, argument checks, handles, strings, error objects);
 //! - [`api`]: the library API in plain Rust types ([`api::Client`]);
 //! - [`plan`]: pure functions turning a desired state and the current one into steps;
+//!   [`desired`] and [`converge`] do the same for `ensure` (whole servers, many at once);
 //! - [`exec`]: running steps and catalog reads over TDS with tiberius.
 
 pub mod api;
 pub mod conn_string;
+pub mod converge;
 mod deadline;
+pub mod desired;
 pub mod error;
 pub mod exec;
 pub mod ffi;

@@ -60,7 +60,7 @@ pub struct Plan {
     pub compensation: Vec<Step>,
 }
 
-fn is_sql_server_product(product: &str) -> bool {
+pub(crate) fn is_sql_server_product(product: &str) -> bool {
     // `=` in T-SQL ignores trailing blanks.
     product
         .trim_end_matches(' ')

@@ -173,7 +173,7 @@ impl LinkedServerSpec {
 
 /// Replaces the quoted values in a serde message (`invalid type: string "...", expected ...`)
 /// because a provider string may hold a password; field names and positions stay.
-fn hide_string_values(message: &str) -> String {
+pub(crate) fn hide_string_values(message: &str) -> String {
     const VALUE_START: &str = "string \"";
     let mut shown = String::with_capacity(message.len());
     let mut rest = message;
