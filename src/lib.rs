@@ -8,6 +8,7 @@
 //! - [`exec`]: running steps and catalog reads over TDS with tiberius.
 
 pub mod api;
+pub mod batch;
 pub mod conn_string;
 pub mod converge;
 mod deadline;
