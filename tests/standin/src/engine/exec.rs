@@ -9,7 +9,7 @@ use std::pin::Pin;
 use super::messages;
 use super::parser::{parse_batch, ArgValue, Cond, ExecStmt, ParseError, Statement, Stmt};
 use super::procedures::{CallArg, CallResult};
-use super::select::Env;
+use super::select::{Env, SelectFailure};
 use super::value::{convert, to_text, type_name, Typed, NAME_COLLATION};
 use super::Session;
 use crate::types::{
@@ -29,6 +29,8 @@ pub mod cur_cmd {
     pub const USE: u16 = 0xC5;
     pub const PRINT: u16 = 0xC7;
     pub const IF: u16 = 0xBC;
+    /// THROW and RAISERROR (the token SQL Server uses for RAISERROR).
+    pub const THROW: u16 = 0xC3;
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,13 @@ pub struct Outcome {
     pub abort: bool,
     /// The error ends the batch and rolls back an open transaction (a link refused with 7411).
     pub ends_transaction: bool,
+    /// The error ends the client's whole batch, calling levels included (THROW without CATCH).
+    pub ends_batch: bool,
+    /// The error is one of deferred compilation at this level (an unknown object or column):
+    /// a TRY block of the same level does not catch it, one of a calling level does.
+    pub compile: bool,
+    /// RAISERROR … WITH SETERROR: the value of @@ERROR after the statement.
+    pub set_error: Option<i32>,
     pub count: Option<u64>,
     pub cur_cmd: u16,
     /// EXEC whose procedure ran: its return status (RETURNSTATUS + DONEPROC at batch level).
@@ -93,6 +102,33 @@ impl Outcome {
             ..Default::default()
         }
     }
+}
+
+/// How a run of statements ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Ran to the end: the next statement runs.
+    Next,
+    /// RETURN: the scope ends normally.
+    Return,
+    /// An error ended this scope (batch, procedure or dynamic SQL); the caller goes on.
+    EndScope,
+    /// An error ended the client's batch, every calling level included.
+    EndBatch,
+    /// A catchable error is unwinding to a CATCH block; the error message is `out[at]` and
+    /// everything after it was abandoned. `compile_level`: the level of a compile error.
+    Raised {
+        at: usize,
+        compile_level: Option<u32>,
+    },
+}
+
+/// Where the first error a TRY block can catch (severity 11–19) is among `out[from..]`.
+pub(super) fn first_catchable(out: &[ReplyItem], from: usize) -> Option<usize> {
+    out[from..]
+        .iter()
+        .position(|item| matches!(item, ReplyItem::Message(m) if (11..=19).contains(&m.class)))
+        .map(|i| from + i)
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -262,237 +298,398 @@ impl Session {
             }
             out.push(done(DoneKind::DoneProc, status, cur_cmd::EXECUTE, 0));
             // Like a batch, the request ends there: later calls in it do not run.
-            if result.ends_transaction {
+            if result.ends_transaction || result.ends_batch {
                 break;
             }
         }
         out
     }
 
-    /// Runs statements at nesting `level` (0 = the client's batch) until the end or a
-    /// batch-aborting error. Returns true when an error ended the transaction too, which ends
-    /// the calling batches as well.
+    /// Runs statements at nesting `level` (0 = the client's batch) until the end, RETURN, or an
+    /// error that ends the scope or the batch or unwinds to a CATCH block.
     pub(super) fn run_statements<'a>(
         &'a mut self,
         statements: &'a [Statement],
         frame: &'a mut Frame,
         level: u32,
         out: &'a mut Vec<ReplyItem>,
-    ) -> BoxFuture<'a, bool> {
+    ) -> BoxFuture<'a, Flow> {
         Box::pin(async move {
             for statement in statements {
-                let mut outcome = self.run_statement(statement, frame, level, out).await;
-                if outcome.ends_transaction {
-                    outcome.abort = true;
-                    if self.trancount > 0 {
-                        self.rollback_transaction(out);
-                    }
-                }
-                let mut status = done_status::MORE;
-                if outcome.error {
-                    status |= done_status::ERROR;
-                }
-                if outcome.count.is_some() && !self.nocount {
-                    status |= done_status::COUNT;
-                }
-                let count = outcome.count.unwrap_or(0);
-                match (level, outcome.proc_status) {
-                    (0, Some(rc)) => {
-                        out.push(ReplyItem::ReturnStatus(rc));
-                        out.push(done(DoneKind::DoneProc, status, outcome.cur_cmd, count));
-                    }
-                    (0, None) => out.push(done(DoneKind::Done, status, outcome.cur_cmd, count)),
-                    _ => out.push(done(DoneKind::DoneInProc, status, outcome.cur_cmd, count)),
-                }
-                if outcome.abort {
-                    return outcome.ends_transaction;
+                let flow = self.run_statement(statement, frame, level, out).await;
+                if flow != Flow::Next {
+                    return flow;
                 }
             }
-            false
+            Flow::Next
         })
     }
 
-    fn run_statement<'a>(
-        &'a mut self,
-        statement: &'a Statement,
-        frame: &'a mut Frame,
+    /// One statement: compound statements run their parts, simple ones end with a DONE token.
+    async fn run_statement(
+        &mut self,
+        statement: &Statement,
+        frame: &mut Frame,
         level: u32,
-        out: &'a mut Vec<ReplyItem>,
-    ) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            let line = statement.line;
-            match &statement.stmt {
-                Stmt::Exec(exec) => self.exec_statement(exec, frame, level, line, out).await,
-                Stmt::ExecText { text, at } => {
-                    self.exec_text(text, at.as_deref(), frame, level, line, out)
-                        .await
+        out: &mut Vec<ReplyItem>,
+    ) -> Flow {
+        let line = statement.line;
+        let before = out.len();
+        match &statement.stmt {
+            Stmt::Block(body) => self.run_statements(body, frame, level, out).await,
+            Stmt::TryCatch { body, handler } => {
+                self.try_catch(body, handler, frame, level, out).await
+            }
+            Stmt::Return => Flow::Return,
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+            } => match self.condition(cond, frame, line, out).await {
+                Ok(truth) => {
+                    // The test is a statement of its own: it resets @@ERROR.
+                    self.last_error = 0;
+                    let branch = if truth {
+                        Some(then.as_ref())
+                    } else {
+                        otherwise.as_deref()
+                    };
+                    match branch {
+                        Some(branch) => {
+                            self.run_statements(std::slice::from_ref(branch), frame, level, out)
+                                .await
+                        }
+                        None => self.end_statement(Outcome::cmd(cur_cmd::IF), before, level, out),
+                    }
                 }
-                Stmt::Declare(vars) => {
-                    let mut outcome = Outcome::cmd(cur_cmd::DECLARE);
-                    for (name, ty, init) in vars {
-                        frame.declare(name, ty.clone());
-                        if let Some(init) = init {
-                            if let Err(msg) = self.assign_expr(frame, name, init, line) {
-                                out.push(ReplyItem::Message(msg));
-                                outcome.error = true;
-                            }
+                Err(outcome) => self.end_statement(outcome, before, level, out),
+            },
+            _ => {
+                let outcome = self.run_simple(statement, frame, level, out).await;
+                self.end_statement(outcome, before, level, out)
+            }
+        }
+    }
+
+    /// `BEGIN TRY … END TRY BEGIN CATCH … END CATCH` at `level`: a catchable error raised while
+    /// the TRY block runs (at this level or below) is taken off the reply, what it abandoned is
+    /// dropped, and the CATCH block runs with the error visible to ERROR_*() and @@ERROR.
+    async fn try_catch(
+        &mut self,
+        body: &[Statement],
+        handler: &[Statement],
+        frame: &mut Frame,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Flow {
+        self.try_levels.push(level);
+        let flow = self.run_statements(body, frame, level, out).await;
+        self.try_levels.pop();
+        let Flow::Raised { at, compile_level } = flow else {
+            return flow;
+        };
+        // A compile error is caught only by a TRY of a calling level.
+        if compile_level.is_some_and(|l| l <= level) {
+            return flow;
+        }
+        let ReplyItem::Message(error) = out.remove(at) else {
+            unreachable!("Flow::Raised points at the error message")
+        };
+        out.truncate(at);
+        self.last_error = error.number;
+        self.caught.push(error);
+        let flow = self.run_statements(handler, frame, level, out).await;
+        self.caught.pop();
+        flow
+    }
+
+    /// Ends a simple statement. A catchable error that a running TRY block takes unwinds
+    /// (no DONE: the statement was abandoned); otherwise @@ERROR is set, the DONE token sent,
+    /// and the error decides whether the scope or the whole batch goes on.
+    fn end_statement(
+        &mut self,
+        mut outcome: Outcome,
+        before: usize,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Flow {
+        if let Some(at) = first_catchable(out, before) {
+            let compile_level = outcome.compile.then_some(level);
+            let taken = match compile_level {
+                None => !self.try_levels.is_empty(),
+                Some(l) => self.try_levels.iter().any(|t| *t < l),
+            };
+            if taken {
+                return Flow::Raised { at, compile_level };
+            }
+        }
+        self.last_error = outcome.set_error.unwrap_or_else(|| {
+            out[before..]
+                .iter()
+                .rev()
+                .find_map(|item| match item {
+                    ReplyItem::Message(m) if m.is_error() => Some(m.number),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        });
+        if outcome.ends_transaction {
+            outcome.ends_batch = true;
+            if self.trancount > 0 {
+                self.rollback_transaction(out);
+            }
+        }
+        let mut status = done_status::MORE;
+        if outcome.error {
+            status |= done_status::ERROR;
+        }
+        if outcome.count.is_some() && !self.nocount {
+            status |= done_status::COUNT;
+        }
+        let count = outcome.count.unwrap_or(0);
+        match (level, outcome.proc_status) {
+            (0, Some(rc)) => {
+                out.push(ReplyItem::ReturnStatus(rc));
+                out.push(done(DoneKind::DoneProc, status, outcome.cur_cmd, count));
+            }
+            (0, None) => out.push(done(DoneKind::Done, status, outcome.cur_cmd, count)),
+            _ => out.push(done(DoneKind::DoneInProc, status, outcome.cur_cmd, count)),
+        }
+        if outcome.ends_batch {
+            Flow::EndBatch
+        } else if outcome.abort {
+            Flow::EndScope
+        } else {
+            Flow::Next
+        }
+    }
+
+    /// The truth of an IF condition; Err: the failed test's outcome (its messages are sent).
+    async fn condition(
+        &mut self,
+        cond: &Cond,
+        frame: &mut Frame,
+        line: i32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Result<bool, Outcome> {
+        match cond {
+            Cond::Exists { select, negated } => match self.run_select(select, frame, line).await {
+                Ok(rows) => Ok(rows.is_some_and(|r| !r.rows.is_empty()) != *negated),
+                Err(failure) => Err(self.select_failed(failure, cur_cmd::IF, out)),
+            },
+            Cond::Expr(expr) => match self.eval_scalar(frame, expr, line) {
+                Ok(value) => Ok(value.value == SqlValue::Bit(true)),
+                Err(msg) => {
+                    out.push(ReplyItem::Message(msg));
+                    Err(Outcome {
+                        error: true,
+                        ..Outcome::cmd(cur_cmd::IF)
+                    })
+                }
+            },
+        }
+    }
+
+    /// The outcome of a failed SELECT (or IF EXISTS test), its messages sent.
+    fn select_failed(
+        &self,
+        failure: SelectFailure,
+        cur_cmd: u16,
+        out: &mut Vec<ReplyItem>,
+    ) -> Outcome {
+        // Unknown objects and columns of this instance are errors of deferred compilation.
+        let compile = failure.abort
+            && !failure.ends_transaction
+            && failure.messages.first().is_some_and(|m| {
+                matches!(m.number, 207 | 208 | 209 | 4104)
+                    && m.server == self.instance.server_name()
+            });
+        out.extend(failure.messages.into_iter().map(ReplyItem::Message));
+        Outcome {
+            error: true,
+            abort: failure.abort,
+            ends_transaction: failure.ends_transaction,
+            compile,
+            ..Outcome::cmd(cur_cmd)
+        }
+    }
+
+    /// A statement without nested statements.
+    async fn run_simple(
+        &mut self,
+        statement: &Statement,
+        frame: &mut Frame,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Outcome {
+        let line = statement.line;
+        match &statement.stmt {
+            Stmt::Exec(exec) => self.exec_statement(exec, frame, level, line, out).await,
+            Stmt::ExecText { text, at } => {
+                self.exec_text(text, at.as_deref(), frame, level, line, out)
+                    .await
+            }
+            Stmt::Declare(vars) => {
+                let mut outcome = Outcome::cmd(cur_cmd::DECLARE);
+                for (name, ty, init) in vars {
+                    frame.declare(name, ty.clone());
+                    if let Some(init) = init {
+                        if let Err(msg) = self.assign_expr(frame, name, init, line) {
+                            out.push(ReplyItem::Message(msg));
+                            outcome.error = true;
                         }
                     }
-                    outcome
                 }
-                Stmt::SetVar(name, expr) => {
-                    let mut outcome = Outcome::cmd(cur_cmd::SET);
-                    if let Err(msg) = self.assign_expr(frame, name, expr, line) {
+                outcome
+            }
+            Stmt::SetVar(name, expr) => {
+                let mut outcome = Outcome::cmd(cur_cmd::SET);
+                if let Err(msg) = self.assign_expr(frame, name, expr, line) {
+                    out.push(ReplyItem::Message(msg));
+                    outcome.error = true;
+                }
+                outcome
+            }
+            Stmt::SetOption { options, value } => {
+                for option in options {
+                    let on = value == "ON";
+                    match option.as_str() {
+                        "NOCOUNT" => self.nocount = on,
+                        "IMPLICIT_TRANSACTIONS" => self.implicit_transactions = on,
+                        // Every other option drivers send at connect is accepted and has no effect here.
+                        _ => {}
+                    }
+                }
+                Outcome::cmd(cur_cmd::SET)
+            }
+            Stmt::Select(select) => {
+                let mut outcome = Outcome::cmd(cur_cmd::SELECT);
+                if self.implicit_transactions && self.trancount == 0 && select.from.is_some() {
+                    self.begin_transaction(out);
+                }
+                match self.run_select(select, frame, line).await {
+                    Ok(Some(rows)) => {
+                        outcome.count = Some(rows.rows.len() as u64);
+                        out.push(ReplyItem::Rows(rows));
+                    }
+                    Ok(None) => outcome.count = Some(1),
+                    Err(failure) => return self.select_failed(failure, cur_cmd::SELECT, out),
+                }
+                outcome
+            }
+            Stmt::BeginTran => {
+                if self.trancount == 0 {
+                    self.begin_transaction(out);
+                } else {
+                    self.trancount += 1;
+                }
+                Outcome::cmd(cur_cmd::BEGIN_TRAN)
+            }
+            Stmt::Commit => {
+                let mut outcome = Outcome::cmd(cur_cmd::COMMIT);
+                match self.trancount {
+                    0 => {
+                        out.push(ReplyItem::Message(self.msg(3902, &[], "", line)));
+                        outcome.error = true;
+                    }
+                    1 => {
+                        self.trancount = 0;
+                        out.push(ReplyItem::EnvChange(EnvChange::CommitTransaction(
+                            self.transaction,
+                        )));
+                    }
+                    _ => self.trancount -= 1,
+                }
+                outcome
+            }
+            Stmt::Rollback => {
+                let mut outcome = Outcome::cmd(cur_cmd::ROLLBACK);
+                if self.trancount == 0 {
+                    out.push(ReplyItem::Message(self.msg(3903, &[], "", line)));
+                    outcome.error = true;
+                } else {
+                    self.rollback_transaction(out);
+                }
+                outcome
+            }
+            Stmt::Use(db) => {
+                let mut outcome = Outcome::cmd(cur_cmd::USE);
+                match self.instance.database_name(db) {
+                    Some(new) => {
+                        let old = std::mem::replace(&mut self.database, new.clone());
+                        out.push(ReplyItem::EnvChange(EnvChange::Database {
+                            new: new.clone(),
+                            old,
+                        }));
+                        out.push(ReplyItem::Message(self.msg(5701, &[&new], "", line)));
+                    }
+                    None => {
+                        out.push(ReplyItem::Message(self.msg(911, &[db], "", line)));
+                        outcome.error = true;
+                        outcome.abort = true;
+                    }
+                }
+                outcome
+            }
+            Stmt::Print(expr) => {
+                let mut outcome = Outcome::cmd(cur_cmd::PRINT);
+                match self.eval_scalar(frame, expr, line) {
+                    Ok(value) => {
+                        let mut msg = self.msg(0, &[], "", line);
+                        msg.class = 0;
+                        msg.text = to_text(&value.value).unwrap_or_default();
+                        out.push(ReplyItem::Message(msg));
+                    }
+                    Err(msg) => {
                         out.push(ReplyItem::Message(msg));
                         outcome.error = true;
                     }
-                    outcome
                 }
-                Stmt::SetOption { options, value } => {
-                    for option in options {
-                        let on = value == "ON";
-                        match option.as_str() {
-                            "NOCOUNT" => self.nocount = on,
-                            "IMPLICIT_TRANSACTIONS" => self.implicit_transactions = on,
-                            // Every other option drivers send at connect is accepted and has no effect here.
-                            _ => {}
-                        }
-                    }
-                    Outcome::cmd(cur_cmd::SET)
-                }
-                Stmt::Select(select) => {
-                    let mut outcome = Outcome::cmd(cur_cmd::SELECT);
-                    if self.implicit_transactions && self.trancount == 0 && select.from.is_some() {
-                        self.begin_transaction(out);
-                    }
-                    match self.run_select(select, frame, line).await {
-                        Ok(Some(rows)) => {
-                            outcome.count = Some(rows.rows.len() as u64);
-                            out.push(ReplyItem::Rows(rows));
-                        }
-                        Ok(None) => outcome.count = Some(1),
-                        Err(failure) => {
-                            out.extend(failure.messages.into_iter().map(ReplyItem::Message));
-                            outcome.error = true;
-                            outcome.abort = failure.abort;
-                            outcome.ends_transaction = failure.ends_transaction;
-                        }
-                    }
-                    outcome
-                }
-                Stmt::BeginTran => {
-                    if self.trancount == 0 {
-                        self.begin_transaction(out);
-                    } else {
-                        self.trancount += 1;
-                    }
-                    Outcome::cmd(cur_cmd::BEGIN_TRAN)
-                }
-                Stmt::Commit => {
-                    let mut outcome = Outcome::cmd(cur_cmd::COMMIT);
-                    match self.trancount {
-                        0 => {
-                            out.push(ReplyItem::Message(self.msg(3902, &[], "", line)));
-                            outcome.error = true;
-                        }
-                        1 => {
-                            self.trancount = 0;
-                            out.push(ReplyItem::EnvChange(EnvChange::CommitTransaction(
-                                self.transaction,
-                            )));
-                        }
-                        _ => self.trancount -= 1,
-                    }
-                    outcome
-                }
-                Stmt::Rollback => {
-                    let mut outcome = Outcome::cmd(cur_cmd::ROLLBACK);
-                    if self.trancount == 0 {
-                        out.push(ReplyItem::Message(self.msg(3903, &[], "", line)));
-                        outcome.error = true;
-                    } else {
-                        self.rollback_transaction(out);
-                    }
-                    outcome
-                }
-                Stmt::Use(db) => {
-                    let mut outcome = Outcome::cmd(cur_cmd::USE);
-                    match self.instance.database_name(db) {
-                        Some(new) => {
-                            let old = std::mem::replace(&mut self.database, new.clone());
-                            out.push(ReplyItem::EnvChange(EnvChange::Database {
-                                new: new.clone(),
-                                old,
-                            }));
-                            out.push(ReplyItem::Message(self.msg(5701, &[&new], "", line)));
-                        }
-                        None => {
-                            out.push(ReplyItem::Message(self.msg(911, &[db], "", line)));
-                            outcome.error = true;
-                            outcome.abort = true;
-                        }
-                    }
-                    outcome
-                }
-                Stmt::Print(expr) => {
-                    let mut outcome = Outcome::cmd(cur_cmd::PRINT);
-                    match self.eval_scalar(frame, expr, line) {
-                        Ok(value) => {
-                            let mut msg = self.msg(0, &[], "", line);
-                            msg.class = 0;
-                            msg.text = to_text(&value.value).unwrap_or_default();
-                            out.push(ReplyItem::Message(msg));
-                        }
-                        Err(msg) => {
-                            out.push(ReplyItem::Message(msg));
-                            outcome.error = true;
-                        }
-                    }
-                    outcome
-                }
-                Stmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                } => {
-                    let truth = match cond {
-                        Cond::Exists { select, negated } => match self
-                            .run_select(select, frame, line)
-                            .await
-                        {
-                            Ok(rows) => rows.is_some_and(|r| !r.rows.is_empty()) != *negated,
-                            Err(failure) => {
-                                out.extend(failure.messages.into_iter().map(ReplyItem::Message));
-                                return Outcome {
-                                    error: true,
-                                    abort: failure.abort,
-                                    ends_transaction: failure.ends_transaction,
-                                    ..Outcome::cmd(cur_cmd::IF)
-                                };
-                            }
-                        },
-                        Cond::Expr(expr) => match self.eval_scalar(frame, expr, line) {
-                            Ok(value) => value.value == SqlValue::Bit(true),
-                            Err(msg) => {
-                                out.push(ReplyItem::Message(msg));
-                                return Outcome {
-                                    error: true,
-                                    ..Outcome::cmd(cur_cmd::IF)
-                                };
-                            }
-                        },
-                    };
-                    match if truth {
-                        Some(then)
-                    } else {
-                        otherwise.as_ref()
-                    } {
-                        Some(branch) => self.run_statement(branch, frame, level, out).await,
-                        None => Outcome::cmd(cur_cmd::IF),
-                    }
+                outcome
+            }
+            Stmt::Throw(args) => {
+                let raised = match args {
+                    // The parser allows `THROW;` only inside a CATCH block, which is running.
+                    None => self
+                        .caught
+                        .last()
+                        .cloned()
+                        .unwrap_or_else(|| self.msg(10704, &[], "", line)),
+                    Some(args) => self
+                        .throw_message(args, frame, line)
+                        .unwrap_or_else(|refusal| refusal),
+                };
+                out.push(ReplyItem::Message(raised));
+                // Without a CATCH block to take it, THROW ends the batch.
+                Outcome {
+                    error: true,
+                    ends_batch: true,
+                    ..Outcome::cmd(cur_cmd::THROW)
                 }
             }
-        })
+            Stmt::RaisError(raise) => {
+                let mut outcome = Outcome::cmd(cur_cmd::THROW);
+                match self.raiserror_message(raise, frame, line) {
+                    Ok(raised) => {
+                        outcome.error = raised.message.is_error();
+                        outcome.set_error = raised.set_error;
+                        if raised.fatal {
+                            self.fatal = true;
+                            outcome.ends_batch = true;
+                        }
+                        out.push(ReplyItem::Message(raised.message));
+                    }
+                    Err(msg) => {
+                        out.push(ReplyItem::Message(msg));
+                        outcome.error = true;
+                    }
+                }
+                outcome
+            }
+            Stmt::If { .. } | Stmt::Block(_) | Stmt::TryCatch { .. } | Stmt::Return => {
+                unreachable!("compound statements run in run_statement")
+            }
+        }
     }
 
     fn begin_transaction(&mut self, out: &mut Vec<ReplyItem>) {
@@ -570,11 +767,18 @@ impl Session {
                 output: arg.output,
             });
         }
+        let before = out.len();
         let result = self
             .call_procedure(&exec.name, args, level + 1, line, out)
             .await;
         outcome.error = result.error;
         outcome.ends_transaction = result.ends_transaction;
+        outcome.ends_batch = result.ends_batch;
+        // Under TRY the procedure was abandoned at its error: it never returned, so neither
+        // its OUTPUT values nor its return status reach the caller's variables.
+        if !self.try_levels.is_empty() && first_catchable(out, before).is_some() {
+            return outcome;
+        }
         for (index, value) in &result.outputs {
             if let Some(ArgValue::Value(super::parser::Expr::Var(var))) =
                 exec.args.get(*index).map(|a| &a.value)
@@ -633,9 +837,10 @@ impl Session {
             None => match parse_batch(&text, &[]) {
                 Ok(statements) => {
                     let mut inner = Frame::default();
-                    outcome.ends_transaction = self
+                    let flow = self
                         .run_statements(&statements, &mut inner, level + 1, out)
                         .await;
+                    outcome.ends_batch = flow == Flow::EndBatch;
                 }
                 Err(err) => {
                     out.push(ReplyItem::Message(self.parse_error_message(&err)));
@@ -703,9 +908,10 @@ impl Session {
         match parse_batch(text, &names) {
             Ok(statements) => {
                 let before = out.len();
-                result.ends_transaction = self
+                let flow = self
                     .run_statements(&statements, &mut frame, level, out)
                     .await;
+                result.ends_batch = flow == Flow::EndBatch;
                 result.error = out[before..]
                     .iter()
                     .any(|i| matches!(i, ReplyItem::Message(m) if m.is_error()));

@@ -1,7 +1,7 @@
 //! Fault injection: what a request gets instead of its answer when the FaultPlan says so.
 
 use super::messages;
-use super::parser::{parse_batch, parse_object_name, Stmt};
+use super::parser::{parse_batch, parse_object_name, parse_param_declarations, Stmt};
 use crate::config::FaultPlan;
 use crate::types::{
     done_status, AfterReply, Done, DoneKind, ProcRef, Reply, ReplyItem, Request, ServerMessage,
@@ -54,7 +54,7 @@ pub fn intercept(
 /// name, or through EXEC in a batch or in an sp_executesql statement.
 fn request_calls(request: &Request, proc: &str) -> bool {
     match request {
-        Request::Batch(text) => batch_calls(text, proc),
+        Request::Batch(text) => batch_calls(text, &[], proc),
         Request::Rpc(calls) => calls.iter().any(|call| match &call.procedure {
             ProcRef::Name(name) => {
                 let last = parse_object_name(name)
@@ -71,19 +71,32 @@ fn request_calls(request: &Request, proc: &str) -> bool {
 }
 
 fn statement_param_calls(call: &crate::types::RpcCall, proc: &str) -> bool {
-    matches!(call.params.first().map(|p| &p.value), Some(SqlValue::String(text)) if batch_calls(text, proc))
+    let text = |index: usize| match call.params.get(index).map(|p| &p.value) {
+        Some(SqlValue::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let declared: Vec<String> = text(1)
+        .and_then(|d| parse_param_declarations(d).ok())
+        .map(|d| d.into_iter().map(|(name, _, _)| name).collect())
+        .unwrap_or_default();
+    text(0).is_some_and(|statement| batch_calls(statement, &declared, proc))
 }
 
-fn batch_calls(text: &str, proc: &str) -> bool {
-    // Parameters are unknown here, so declare-checking is relaxed by scanning EXECs only.
-    let Ok(statements) = parse_batch(text, &[]).or_else(|_| parse_batch(&relaxed(text), &[]))
+/// True when an EXEC of `proc` appears anywhere in the batch (blocks, IF, TRY and CATCH too).
+fn batch_calls(text: &str, declared: &[String], proc: &str) -> bool {
+    // A statement whose variables are unknown here is scanned with them replaced by NULL.
+    let Ok(statements) = parse_batch(text, declared).or_else(|_| parse_batch(&relaxed(text), &[]))
     else {
         return false;
     };
-    statements.iter().any(|s| match &s.stmt {
-        Stmt::Exec(exec) => exec.name.last().eq_ignore_ascii_case(proc),
-        _ => false,
-    })
+    let mut calls = false;
+    for statement in &statements {
+        statement.walk(&mut |stmt| {
+            calls |=
+                matches!(stmt, Stmt::Exec(exec) if exec.name.last().eq_ignore_ascii_case(proc));
+        });
+    }
+    calls
 }
 
 /// The batch with every variable reference replaced by NULL, so it parses without declarations.

@@ -291,6 +291,7 @@ impl Session {
             outputs,
             error,
             ends_transaction: false,
+            ends_batch: false,
         }
     }
 

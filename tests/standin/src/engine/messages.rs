@@ -21,6 +21,33 @@ pub fn template(number: i32) -> Option<(u8, &'static str)> {
         4104 => (16, "The multi-part identifier \"%.*ls\" could not be bound."),
         8134 => (16, "Divide by zero error encountered."),
         137 => (15, "Must declare the scalar variable \"%.*ls\"."),
+        178 => (15, "A RETURN statement with a return value cannot be used in this context."),
+        2732 => (
+            16,
+            "Error number %ld is invalid. The number must be from %ld through %ld and it cannot be 50000.",
+        ),
+        2754 => (
+            16,
+            "Error severity levels greater than 18 can only be specified by members of the sysadmin role, using the WITH LOG option.",
+        ),
+        2756 => (16, "Invalid value %d for state. State value must not be less than 0."),
+        2786 => (
+            16,
+            "The data type of substitution parameter %d does not match the expected type of the format specification.",
+        ),
+        8115 => (16, "Arithmetic overflow error converting %ls to data type %ls."),
+        10704 => (
+            15,
+            "To rethrow an error, a THROW statement must be used inside a CATCH block. Insert the THROW statement inside a CATCH block, or add error parameters to the THROW statement.",
+        ),
+        18054 => (
+            16,
+            "Error %d, severity %d, state %d was raised, but no message with that error number was found in sys.messages. If error is larger than 50000, make sure the user-defined message is added using sp_addmessage.",
+        ),
+        35100 => (
+            16,
+            "Error number %ld in the THROW statement is outside the valid range. Specify an error number in the valid range of 50000 to 2147483647.",
+        ),
         134 => (
             15,
             "The variable name '%.*ls' has already been declared. Variable names must be unique within a query batch or stored procedure.",

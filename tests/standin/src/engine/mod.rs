@@ -21,6 +21,7 @@ mod messages;
 mod parser;
 mod persist;
 mod procedures;
+mod raise;
 mod select;
 mod value;
 
@@ -29,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::{FaultPlan, InstanceConfig, ServerRole};
-use crate::types::{Reply, Request, ServerMessage};
+use crate::types::{AfterReply, Reply, Request, ServerMessage};
 use parser::ParamDeclarations;
 
 /// A statement prepared by sp_prepare / sp_prepexec and its parameter declarations.
@@ -150,6 +151,10 @@ impl Instance {
             implicit_transactions: false,
             requests: 0,
             prepared: HashMap::new(),
+            try_levels: Vec::new(),
+            caught: Vec::new(),
+            last_error: 0,
+            fatal: false,
         })
     }
 
@@ -238,6 +243,14 @@ pub struct Session {
     requests: u64,
     /// Statements prepared by sp_prepare / sp_prepexec, by handle.
     prepared: HashMap<i32, Prepared>,
+    /// The nesting levels of the TRY blocks running now, outermost first.
+    try_levels: Vec<u32>,
+    /// The errors of the CATCH blocks running now, innermost last (ERROR_NUMBER() & co.).
+    caught: Vec<ServerMessage>,
+    /// `@@ERROR`: the error number of the last statement, 0 after a success.
+    last_error: i32,
+    /// An error of severity 20 or more was raised: the connection ends after the reply.
+    fatal: bool,
 }
 
 impl Session {
@@ -257,13 +270,20 @@ impl Session {
         }) {
             return reply;
         }
+        // An attention abandons a request wherever it was: no TRY or CATCH block outlives it.
+        self.try_levels.clear();
+        self.caught.clear();
         let items = match request {
             Request::Batch(text) => self.run_batch(&text).await,
             Request::Rpc(calls) => self.run_rpcs(calls).await,
         };
         Reply {
             items: exec::finish(items),
-            after: Default::default(),
+            after: if self.fatal {
+                AfterReply::Disconnect
+            } else {
+                AfterReply::Continue
+            },
         }
     }
 

@@ -169,6 +169,37 @@ pub enum Stmt {
         then: Box<Statement>,
         otherwise: Option<Box<Statement>>,
     },
+    /// `BEGIN … END`.
+    Block(Vec<Statement>),
+    /// `BEGIN TRY … END TRY BEGIN CATCH … END CATCH`.
+    TryCatch {
+        body: Vec<Statement>,
+        handler: Vec<Statement>,
+    },
+    /// `THROW number, message, state`, or `THROW` (re-raise, only inside CATCH) as `None`.
+    Throw(Option<ThrowArgs>),
+    /// `RAISERROR (msg_id | msg_str | @v, severity, state [, args]) [WITH options]`.
+    RaisError(RaisError),
+    /// `RETURN` without a value (a batch cannot return one: Msg 178).
+    Return,
+}
+
+/// The arguments of `THROW`: each a constant or a variable, as the THROW reference allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrowArgs {
+    pub number: Expr,
+    pub message: Expr,
+    pub state: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaisError {
+    pub message: Expr,
+    pub severity: Expr,
+    pub state: Expr,
+    pub args: Vec<Expr>,
+    pub log: bool,
+    pub set_error: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +212,27 @@ pub enum Cond {
 pub struct Statement {
     pub stmt: Stmt,
     pub line: i32,
+}
+
+impl Statement {
+    /// Calls `visit` on this statement and every statement nested in it (blocks, IF branches,
+    /// TRY and CATCH blocks).
+    pub fn walk(&self, visit: &mut impl FnMut(&Stmt)) {
+        visit(&self.stmt);
+        let nested: Vec<&Statement> = match &self.stmt {
+            Stmt::If {
+                then, otherwise, ..
+            } => std::iter::once(then.as_ref())
+                .chain(otherwise.as_deref())
+                .collect(),
+            Stmt::Block(body) => body.iter().collect(),
+            Stmt::TryCatch { body, handler } => body.iter().chain(handler).collect(),
+            _ => Vec::new(),
+        };
+        for statement in nested {
+            statement.walk(visit);
+        }
+    }
 }
 
 /// A compile error: Msg 102 (or 105/113/134/137/243) and where.
@@ -201,11 +253,52 @@ impl From<super::lexer::LexError> for ParseError {
     }
 }
 
-const RESERVED: [&str; 41] = [
-    "SELECT", "FROM", "WHERE", "ORDER", "EXEC", "EXECUTE", "DECLARE", "SET", "BEGIN", "COMMIT",
-    "ROLLBACK", "USE", "PRINT", "JOIN", "LEFT", "INNER", "OUTER", "ON", "AND", "OR", "NOT", "IS",
-    "NULL", "AS", "BY", "ASC", "DESC", "IN", "OUTPUT", "OUT", "AT", "WITH", "DEFAULT", "IF",
-    "ELSE", "UNION", "TOP", "INSERT", "UPDATE", "DELETE", "LIKE",
+// THROW, TRY and CATCH are not reserved in T-SQL (`SELECT 1 throw` names a column).
+const RESERVED: [&str; 44] = [
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "ORDER",
+    "EXEC",
+    "EXECUTE",
+    "DECLARE",
+    "SET",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "USE",
+    "PRINT",
+    "JOIN",
+    "LEFT",
+    "INNER",
+    "OUTER",
+    "ON",
+    "AND",
+    "OR",
+    "NOT",
+    "IS",
+    "NULL",
+    "AS",
+    "BY",
+    "ASC",
+    "DESC",
+    "IN",
+    "OUTPUT",
+    "OUT",
+    "AT",
+    "WITH",
+    "DEFAULT",
+    "IF",
+    "ELSE",
+    "UNION",
+    "TOP",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "LIKE",
+    "END",
+    "RETURN",
+    "RAISERROR",
 ];
 
 fn is_reserved(word: &str) -> bool {
@@ -215,43 +308,14 @@ fn is_reserved(word: &str) -> bool {
 /// Parses a batch. `declared` are variables already bound (sp_executesql parameters).
 pub fn parse_batch(text: &str, declared: &[String]) -> Result<Vec<Statement>, ParseError> {
     let tokens = tokenize(text).map_err(ParseError::from)?;
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        declared: declared.iter().map(|v| v.to_lowercase()).collect(),
-    };
-    let mut statements = Vec::new();
-    loop {
-        while parser.peek().is_sym(";") {
-            parser.pos += 1;
-        }
-        if parser.peek().tok == Tok::End {
-            break;
-        }
-        // The first statement of a batch may name a procedure without EXEC.
-        let implicit_exec = statements.is_empty() && parser.starts_implicit_exec();
-        let statement = if implicit_exec {
-            let line = parser.peek().line;
-            Statement {
-                stmt: Stmt::Exec(parser.exec_call(None)?),
-                line,
-            }
-        } else {
-            parser.statement()?
-        };
-        statements.push(statement);
-    }
-    Ok(statements)
+    let mut parser = Parser::new(tokens, declared.iter().map(|v| v.to_lowercase()).collect());
+    parser.statement_list(false)
 }
 
 /// Parses a procedure name given as text (an RPC by name), e.g. `master.dbo.sp_x`.
 pub fn parse_object_name(text: &str) -> Option<ObjectName> {
     let tokens = tokenize(text).ok()?;
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        declared: HashSet::new(),
-    };
+    let mut parser = Parser::new(tokens, HashSet::new());
     let name = parser.object_name().ok()?;
     (parser.peek().tok == Tok::End).then_some(name)
 }
@@ -262,11 +326,7 @@ pub type ParamDeclarations = Vec<(String, SqlType, bool)>;
 /// Parses an sp_executesql parameter declaration list: `@P1 nvarchar(4000), @o int OUTPUT`.
 pub fn parse_param_declarations(text: &str) -> Result<ParamDeclarations, ParseError> {
     let tokens = tokenize(text).map_err(ParseError::from)?;
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        declared: HashSet::new(),
-    };
+    let mut parser = Parser::new(tokens, HashSet::new());
     let mut out = Vec::new();
     if parser.peek().tok == Tok::End {
         return Ok(out);
@@ -300,11 +360,53 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     declared: HashSet<String>,
+    /// CATCH blocks around the current position: `THROW;` is only valid inside one (lexically).
+    catch_depth: u32,
 }
 
 type PResult<T> = Result<T, ParseError>;
 
 impl Parser {
+    fn new(tokens: Vec<Token>, declared: HashSet<String>) -> Self {
+        Parser {
+            tokens,
+            pos: 0,
+            declared,
+            catch_depth: 0,
+        }
+    }
+
+    /// The statements of a batch (up to its end) or of a block (up to its `END`, not consumed).
+    /// The first statement of a batch may name a procedure without EXEC.
+    fn statement_list(&mut self, in_block: bool) -> PResult<Vec<Statement>> {
+        let mut statements = Vec::new();
+        loop {
+            while self.eat_sym(";") {}
+            if self.peek().tok == Tok::End {
+                if in_block {
+                    return Err(self.error_here());
+                }
+                break;
+            }
+            if in_block && self.peek().is_kw("END") {
+                break;
+            }
+            let implicit_exec = !in_block && statements.is_empty() && self.starts_implicit_exec();
+            let statement = if implicit_exec {
+                let line = self.peek().line;
+                Statement {
+                    stmt: Stmt::Exec(self.exec_call(None)?),
+                    line,
+                }
+            } else {
+                // THROW needs the statement before it ended with `;` (or none before it).
+                let terminated = statements.is_empty() || self.tokens[self.pos - 1].is_sym(";");
+                self.statement(terminated)?
+            };
+            statements.push(statement);
+        }
+        Ok(statements)
+    }
     fn peek(&self) -> &Token {
         &self.tokens[self.pos.min(self.tokens.len() - 1)]
     }
@@ -373,12 +475,13 @@ impl Parser {
     fn starts_implicit_exec(&self) -> bool {
         match &self.peek().tok {
             Tok::Quoted(_) => true,
-            Tok::Word(w) => !is_reserved(w),
+            Tok::Word(w) => !is_reserved(w) && !w.eq_ignore_ascii_case("THROW"),
             _ => false,
         }
     }
 
-    fn statement(&mut self) -> PResult<Statement> {
+    /// One statement; `terminated`: it starts the batch or block, an IF branch, or follows `;`.
+    fn statement(&mut self, terminated: bool) -> PResult<Statement> {
         let line = self.peek().line;
         let token = self.next();
         let word = match &token.tok {
@@ -390,20 +493,19 @@ impl Parser {
             "DECLARE" => self.declare()?,
             "SET" => self.set_statement()?,
             "SELECT" => Stmt::Select(self.select_body()?),
-            "BEGIN" => {
-                self.eat_kw("DISTRIBUTED");
-                if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
-                    return Err(self.error_here());
+            "THROW" if terminated => self.throw_statement(line)?,
+            "RAISERROR" => Stmt::RaisError(self.raiserror()?),
+            "RETURN" => {
+                if self.starts_value() {
+                    return Err(ParseError {
+                        number: 178,
+                        arg: String::new(),
+                        line,
+                    });
                 }
-                self.optional_transaction_name();
-                if self.eat_kw("WITH") {
-                    self.expect_kw("MARK")?;
-                    if matches!(self.peek().tok, Tok::Str(_) | Tok::NStr(_)) {
-                        self.pos += 1;
-                    }
-                }
-                Stmt::BeginTran
+                Stmt::Return
             }
+            "BEGIN" => self.begin_statement()?,
             "COMMIT" | "ROLLBACK" => {
                 if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
                     self.eat_kw("WORK");
@@ -422,6 +524,159 @@ impl Parser {
             _ => return Err(self.error_at(self.pos - 1)),
         };
         Ok(Statement { stmt, line })
+    }
+
+    /// After `BEGIN`: a transaction, a TRY…CATCH or a block (`BEGIN … END`, not empty).
+    fn begin_statement(&mut self) -> PResult<Stmt> {
+        if self.eat_kw("TRY") {
+            return self.try_catch();
+        }
+        let transaction = ["DISTRIBUTED", "TRAN", "TRANSACTION"]
+            .iter()
+            .any(|kw| self.peek().is_kw(kw));
+        if transaction {
+            self.eat_kw("DISTRIBUTED");
+            if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
+                return Err(self.error_here());
+            }
+            self.optional_transaction_name();
+            if self.eat_kw("WITH") {
+                self.expect_kw("MARK")?;
+                if matches!(self.peek().tok, Tok::Str(_) | Tok::NStr(_)) {
+                    self.pos += 1;
+                }
+            }
+            return Ok(Stmt::BeginTran);
+        }
+        // A CATCH block only follows a TRY block.
+        if self.peek().is_kw("CATCH") {
+            return Err(self.error_here());
+        }
+        let body = self.statement_list(true)?;
+        if body.is_empty() {
+            return Err(self.error_here());
+        }
+        self.expect_kw("END")?;
+        Ok(Stmt::Block(body))
+    }
+
+    /// After `BEGIN TRY`: the TRY block (not empty), `END TRY`, then immediately `BEGIN CATCH`,
+    /// the CATCH block (may be empty) and `END CATCH`.
+    fn try_catch(&mut self) -> PResult<Stmt> {
+        let body = self.statement_list(true)?;
+        if body.is_empty() {
+            return Err(self.error_here());
+        }
+        self.expect_kw("END")?;
+        self.expect_kw("TRY")?;
+        self.expect_kw("BEGIN")?;
+        self.expect_kw("CATCH")?;
+        self.catch_depth += 1;
+        let handler = self.statement_list(true);
+        self.catch_depth -= 1;
+        let handler = handler?;
+        self.expect_kw("END")?;
+        self.expect_kw("CATCH")?;
+        Ok(Stmt::TryCatch { body, handler })
+    }
+
+    /// True when the next token can start a value (a RETURN with a value).
+    fn starts_value(&self) -> bool {
+        match &self.peek().tok {
+            Tok::Var(_) | Tok::NStr(_) | Tok::Str(_) | Tok::Number(_) => true,
+            Tok::Sym(s) => matches!(*s, "(" | "-" | "+"),
+            Tok::Word(w) => w.eq_ignore_ascii_case("NULL"),
+            _ => false,
+        }
+    }
+
+    /// After `THROW`: nothing (re-raise, Msg 10704 outside a CATCH block) or three arguments.
+    fn throw_statement(&mut self, line: i32) -> PResult<Stmt> {
+        let rethrow = matches!(self.peek().tok, Tok::End | Tok::Sym(";"))
+            || self.peek().is_kw("END")
+            || !self.starts_value() && !matches!(self.peek().tok, Tok::Sym(_));
+        if rethrow {
+            if self.catch_depth == 0 {
+                return Err(ParseError {
+                    number: 10704,
+                    arg: String::new(),
+                    line,
+                });
+            }
+            return Ok(Stmt::Throw(None));
+        }
+        let number = self.constant_or_variable(false)?;
+        self.expect_sym(",")?;
+        let message = self.constant_or_variable(true)?;
+        self.expect_sym(",")?;
+        let state = self.constant_or_variable(false)?;
+        Ok(Stmt::Throw(Some(ThrowArgs {
+            number,
+            message,
+            state,
+        })))
+    }
+
+    /// A THROW/RAISERROR argument: a variable, or a constant (a number, optionally negative, or
+    /// with `string` a string literal); expressions are a syntax error.
+    fn constant_or_variable(&mut self, string: bool) -> PResult<Expr> {
+        let line = self.peek().line;
+        match self.next().tok {
+            Tok::Var(v) if !v.starts_with("@@") => {
+                self.use_variable(&v, line)?;
+                Ok(Expr::Var(v))
+            }
+            Tok::NStr(s) if string => Ok(Expr::Literal(Typed::nvarchar(&s))),
+            Tok::Str(s) if string => Ok(Expr::Literal(varchar_literal(&s))),
+            Tok::Number(n) if !string => Ok(Expr::Literal(self.number(&n)?)),
+            Tok::Sym("-") if !string => match self.next().tok {
+                Tok::Number(n) => Ok(Expr::Literal(negate(self.number(&n)?))),
+                _ => Err(self.error_at(self.pos - 1)),
+            },
+            _ => Err(self.error_at(self.pos - 1)),
+        }
+    }
+
+    /// After `RAISERROR`: `(msg, severity, state [, args]) [WITH LOG|NOWAIT|SETERROR, …]`.
+    fn raiserror(&mut self) -> PResult<RaisError> {
+        self.expect_sym("(")?;
+        let message = match self.peek().tok {
+            Tok::Number(_) => self.constant_or_variable(false)?,
+            _ => self.constant_or_variable(true)?,
+        };
+        self.expect_sym(",")?;
+        let severity = self.constant_or_variable(false)?;
+        self.expect_sym(",")?;
+        let state = self.constant_or_variable(false)?;
+        let mut args = Vec::new();
+        while self.eat_sym(",") {
+            let string = matches!(self.peek().tok, Tok::Str(_) | Tok::NStr(_));
+            args.push(self.constant_or_variable(string)?);
+        }
+        self.expect_sym(")")?;
+        let (mut log, mut set_error) = (false, false);
+        if self.eat_kw("WITH") {
+            loop {
+                if self.eat_kw("LOG") {
+                    log = true;
+                } else if self.eat_kw("SETERROR") {
+                    set_error = true;
+                } else {
+                    self.expect_kw("NOWAIT")?;
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        Ok(RaisError {
+            message,
+            severity,
+            state,
+            args,
+            log,
+            set_error,
+        })
     }
 
     fn optional_transaction_name(&mut self) {
@@ -452,10 +707,10 @@ impl Parser {
         } else {
             Cond::Expr(self.expr()?)
         };
-        let then = Box::new(self.statement()?);
+        let then = Box::new(self.statement(true)?);
         self.eat_sym(";");
         let otherwise = if self.eat_kw("ELSE") {
-            Some(Box::new(self.statement()?))
+            Some(Box::new(self.statement(true)?))
         } else {
             None
         };

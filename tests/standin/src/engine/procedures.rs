@@ -32,6 +32,8 @@ pub struct CallResult {
     pub error: bool,
     /// The call ended the batch and rolled back an open transaction (a link refused with 7411).
     pub ends_transaction: bool,
+    /// The call ended the client's batch (THROW without a CATCH block in dynamic SQL).
+    pub ends_batch: bool,
 }
 
 impl CallResult {
@@ -42,6 +44,7 @@ impl CallResult {
             outputs: Vec::new(),
             error: false,
             ends_transaction: false,
+            ends_batch: false,
         }
     }
 
@@ -52,6 +55,7 @@ impl CallResult {
             outputs: Vec::new(),
             error: true,
             ends_transaction: false,
+            ends_batch: false,
         }
     }
 }
@@ -542,6 +546,7 @@ impl Session {
             outputs,
             error,
             ends_transaction: false,
+            ends_batch: false,
         }
     }
 
@@ -804,6 +809,7 @@ impl Session {
             outputs: Vec::new(),
             error,
             ends_transaction: false,
+            ends_batch: false,
         }
     }
 }

@@ -54,6 +54,10 @@ fn opt_string(value: &Option<String>) -> SqlValue {
         .map_or(SqlValue::Null, |s| SqlValue::String(s.clone()))
 }
 
+fn opt_str(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, |s| SqlValue::String(s.to_string()))
+}
+
 /// One column visible to expressions: the table qualifier (alias or object name) and the column.
 pub struct Binding {
     qualifier: String,
@@ -94,6 +98,7 @@ impl Env<'_> {
                     SqlType::NVarChar(Some(300)),
                 ),
                 "TRANCOUNT" => Typed::int(session.trancount as i64),
+                "ERROR" => Typed::int(session.last_error as i64),
                 "SPID" => Typed::new(SqlValue::Int(session.spid()), SqlType::SmallInt),
                 "LANGUAGE" => Typed::sysname(Some("us_english")),
                 _ => return Err(self.err(102, &[&format!("@@{name}")])),
@@ -386,6 +391,32 @@ impl Env<'_> {
                     Some(text) => Typed::int(text.trim_end_matches(' ').chars().count() as i64),
                     None => Typed::new(SqlValue::Null, SqlType::Int),
                 }
+            }
+            // The error a running CATCH block took; NULL outside CATCH.
+            "ERROR_NUMBER" | "ERROR_SEVERITY" | "ERROR_STATE" | "ERROR_LINE" => {
+                expect_args(0..=0)?;
+                let caught = session.caught.last();
+                let value = caught.map(|e| match name {
+                    "ERROR_NUMBER" => e.number as i64,
+                    "ERROR_SEVERITY" => e.class as i64,
+                    "ERROR_STATE" => e.state as i64,
+                    _ => e.line as i64,
+                });
+                Typed::new(value.map_or(SqlValue::Null, SqlValue::Int), SqlType::Int)
+            }
+            "ERROR_MESSAGE" => {
+                expect_args(0..=0)?;
+                let text = session.caught.last().map(|e| e.text.as_str());
+                Typed::new(opt_str(text), NVARCHAR_4000)
+            }
+            "ERROR_PROCEDURE" => {
+                expect_args(0..=0)?;
+                let procedure = session
+                    .caught
+                    .last()
+                    .map(|e| e.procedure.as_str())
+                    .filter(|p| !p.is_empty());
+                Typed::new(opt_str(procedure), SYSNAME)
             }
             "GETDATE" | "CURRENT_TIMESTAMP" => {
                 expect_args(0..=0)?;
