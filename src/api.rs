@@ -139,7 +139,7 @@ macro_rules! on_connection {
 }
 
 /// Exclusive use of the client's connection for the length of one API call.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     settings: &'a ConnectionSettings,
     slot: MutexGuard<'a, Option<Connection>>,
     cancel: watch::Receiver<u64>,
@@ -154,7 +154,10 @@ impl Session<'_> {
     /// call's budget. `work` gets the connection by value and hands it back; when the request
     /// times out, breaks the connection or is cancelled, the connection is dropped instead of
     /// kept.
-    async fn request<T, Fut>(&mut self, work: impl FnOnce(TdsClient) -> Fut) -> Result<T, Error>
+    pub(crate) async fn request<T, Fut>(
+        &mut self,
+        work: impl FnOnce(TdsClient) -> Fut,
+    ) -> Result<T, Error>
     where
         Fut: Future<Output = (TdsClient, Result<T, Error>)>,
     {
@@ -303,7 +306,10 @@ impl Client {
     }
 
     /// Runs `call` with exclusive use of the connection, on the caller's thread.
-    fn run<'a, T, Fut>(&'a self, call: impl FnOnce(Session<'a>) -> Fut + Send) -> Result<T, Error>
+    pub(crate) fn run<'a, T, Fut>(
+        &'a self,
+        call: impl FnOnce(Session<'a>) -> Fut + Send,
+    ) -> Result<T, Error>
     where
         T: Send,
         Fut: Future<Output = Result<T, Error>> + Send + 'a,

@@ -298,6 +298,12 @@ fn procedure_call<V: Values>(call: &Call, values: &mut V) -> (&'static str, Stri
     (procedure, args.text)
 }
 
+/// `EXEC master.sys.<procedure> <arguments>` for one call (no `;`).
+pub fn exec_statement<V: Values>(call: &Call, values: &mut V) -> String {
+    let (procedure, args) = procedure_call(call, values);
+    format!("EXEC {PROCEDURES}{procedure} {args}")
+}
+
 /// The steps in the order they run: every undoable step first, then those whose undo is
 /// impossible (so a failure before them needs no undo of them).
 pub fn run_order<'p>(plans: impl IntoIterator<Item = &'p ServerPlan>) -> Vec<&'p PlannedStep> {
@@ -322,11 +328,11 @@ pub fn render<V: Values>(steps: &[&PlannedStep], values: &mut V) -> String {
     text.push_str("END TRY\nBEGIN CATCH\n");
     for (index, step) in steps.iter().enumerate().rev() {
         if let Undo::By(undo) = &step.undo {
-            let (procedure, args) = procedure_call(undo, values);
             let _ = writeln!(
                 text,
-                "    IF @step >= {} EXEC {PROCEDURES}{procedure} {args};",
-                index + 1
+                "    IF @step >= {} {};",
+                index + 1,
+                exec_statement(undo, values)
             );
         }
     }

@@ -435,7 +435,7 @@ fn add_server_call(
 
 /// The value SQL Server gives an option at creation (reference §2), where it is certain;
 /// `rpc` and `rpc out` depend on the product and version, so they are always sent.
-fn value_after_create(option: ServerOption) -> Option<OptionValue> {
+pub(crate) fn value_after_create(option: ServerOption) -> Option<OptionValue> {
     Some(match option {
         ServerOption::CollationCompatible
         | ServerOption::Dist

@@ -82,7 +82,7 @@ fn login_error(mut error: Error) -> Error {
 /// A driver error in answer to a request, after the login. An 18456 here is not our login's
 /// failure but a linked server refusing the remote login (relayed by e.g. sp_testlinkedserver),
 /// so it is `Sql`, not `Authentication`.
-fn request_error(error: tiberius::error::Error) -> Error {
+pub(crate) fn request_error(error: tiberius::error::Error) -> Error {
     let mut error = driver_error(error);
     if error.status == Status::Authentication {
         error.status = Status::Sql;
@@ -332,7 +332,11 @@ pub(crate) async fn connect(
 
 /// Sends one procedure call and reads its whole answer; Ok only for RETURN 0 (or none) and no
 /// error. A failure carries every server message of the answer.
-async fn call(client: &mut TdsClient, procedure: &str, command: Command<'_>) -> Result<(), Error> {
+pub(crate) async fn call(
+    client: &mut TdsClient,
+    procedure: &str,
+    command: Command<'_>,
+) -> Result<(), Error> {
     messages::collect(send_call(client, procedure, command)).await
 }
 
@@ -528,7 +532,7 @@ async fn query_servers(
     servers_from_rows(&rows).map_err(|e| e.context("reading sys.servers"))
 }
 
-fn servers_from_rows(rows: &[Row]) -> Result<Vec<LinkedServer>, Error> {
+pub(crate) fn servers_from_rows(rows: &[Row]) -> Result<Vec<LinkedServer>, Error> {
     let mut servers: Vec<LinkedServer> = Vec::new();
     for row in rows {
         let cells = Cells(row.cells().map(|(_, data)| data).collect());
