@@ -155,4 +155,26 @@ mod tests {
         }]);
         assert!(request_calls(&rpc, "sp_testlinkedserver"));
     }
+
+    #[test]
+    fn procedure_is_found_inside_try_catch_with_declared_parameters() {
+        let statement = "DECLARE @step int = 0; BEGIN TRY IF @step = 0 BEGIN EXEC sp_serveroption @s, N'rpc', N'true' END END TRY BEGIN CATCH EXEC sp_dropserver @s; THROW; END CATCH";
+        let rpc = |statement: &str| {
+            Request::Rpc(vec![RpcCall {
+                procedure: ProcRef::Id(10),
+                params: [statement, "@s sysname"]
+                    .into_iter()
+                    .map(|text| RpcParam {
+                        name: String::new(),
+                        output: false,
+                        ty: SqlType::NVarChar(None),
+                        value: SqlValue::String(text.into()),
+                    })
+                    .collect(),
+            }])
+        };
+        assert!(request_calls(&rpc(statement), "sp_serveroption"));
+        assert!(request_calls(&rpc(statement), "sp_dropserver"));
+        assert!(!request_calls(&rpc(statement), "sp_addlinkedserver"));
+    }
 }

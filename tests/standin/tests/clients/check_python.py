@@ -107,6 +107,23 @@ def main():
     expect_rows(cursor, f"SELECT name FROM sys.servers WHERE name = {placeholder}", (SERVER_NAME,), [(SERVER_NAME,)])
     expect_error(cursor, "EXEC sp_dropserver N'nope'", 15015, "The server 'nope' does not exist")
     expect_error(cursor, "EXEC nope", 2812, "Could not find stored procedure 'nope'")
+    # TRY...CATCH: a caught error is not sent (the driver sees only the CATCH block's rows), a
+    # re-raised one arrives with its original number; also with a parameter (an RPC).
+    expect_rows(
+        cursor,
+        "BEGIN TRY EXEC sp_dropserver N'nope' END TRY BEGIN CATCH SELECT ERROR_NUMBER(), ERROR_PROCEDURE() END CATCH",
+        (), [(15015, "sys.sp_dropserver")],
+    )
+    expect_rows(
+        cursor,
+        f"DECLARE @rc int = 7; BEGIN TRY EXEC @rc = sp_dropserver {placeholder} END TRY "
+        "BEGIN CATCH SELECT ERROR_NUMBER(), @rc END CATCH",
+        ("nope",), [(15015, 7)],
+    )
+    expect_error(
+        cursor, "BEGIN TRY EXEC sp_dropserver N'nope' END TRY BEGIN CATCH THROW; END CATCH", 15015,
+        "The server 'nope' does not exist",
+    )
     connection.close()
 
     if DRIVER == "odbc":

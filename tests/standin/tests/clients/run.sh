@@ -6,7 +6,7 @@
 #   - FreeTDS tsql,
 # each logging in, running batches, a parameterised RPC (Python clients), reading result sets and
 # checking error numbers (15015, 2812, 18456; 4060 + 18456 for an unknown login database in
-# the Python clients). Prints PASS/FAIL/SKIP per check; exits 1 on any FAIL.
+# the Python clients) and TRY/CATCH (a caught error is not sent, THROW; re-raises it). Prints PASS/FAIL/SKIP per check; exits 1 on any FAIL.
 #
 # Needs: cargo, python3 with mssql-python, python-tds and pyopenssl (pytds' TLS), freetds-bin.
 # STANDIN_BIN=path skips the build and uses that binary.
@@ -78,7 +78,9 @@ CONF
         "SELECT @@SERVERNAME" \
         "EXEC sp_executesql N'SELECT name FROM sys.servers WHERE name = @n', N'@n sysname', @n = N'$SERVER_NAME'" \
         "EXEC sp_dropserver N'nope'" \
-        "EXEC nope" | FREETDSCONF="$WORK/freetds.conf" timeout 20 tsql -S standin -U sa -P "$password" 2>&1
+        "EXEC nope" \
+        "BEGIN TRY EXEC sp_dropserver N'nope' END TRY BEGIN CATCH SELECT ERROR_NUMBER() + 100000 END CATCH" \
+        "BEGIN TRY EXEC sp_dropserver N'nope2' END TRY BEGIN CATCH THROW; END CATCH" | FREETDSCONF="$WORK/freetds.conf" timeout 20 tsql -S standin -U sa -P "$password" 2>&1
     echo "exit"
 }
 
@@ -99,6 +101,11 @@ check_tsql() {
         || fail "tsql/$mode: no Msg 15015"$'\n'"$output"
     grep -q "Msg 2812" <<<"$output" && pass "tsql/$mode: EXEC nope -> Msg 2812" \
         || fail "tsql/$mode: no Msg 2812"$'\n'"$output"
+    # A caught error is not printed (only the CATCH block's row), a re-raised one is.
+    [ "$(grep -c "^115015\$" <<<"$output")" = 1 ] && [ "$(grep -c "Msg 15015" <<<"$output")" = 2 ] \
+        && grep -q "The server 'nope2' does not exist" <<<"$output" \
+        && pass "tsql/$mode: TRY/CATCH takes 15015, THROW; re-raises it" \
+        || fail "tsql/$mode: TRY/CATCH"$'\n'"$output"
     output="$(run_tsql "$mode" "wrong")"
     grep -q "Msg 18456" <<<"$output" && pass "tsql/$mode: wrong password -> Msg 18456" \
         || fail "tsql/$mode: no Msg 18456"$'\n'"$output"
