@@ -658,3 +658,52 @@ async fn exec_with_variables_and_status_inside_sp_executesql() {
         vec![SqlValue::Int(0), SqlValue::Int(1)]
     );
 }
+
+/// An attention (the client cancelling, e.g. at its command timeout) abandons the request where
+/// it is: no CATCH block runs, so what the batch did so far stays — SQL Server's documented
+/// behaviour, which callers must expect. The wire layer drops the request's future and calls
+/// `Session::attention`; here the future is dropped while a hop to a peer that never answers
+/// keeps it waiting. The next request on the session runs outside any TRY block.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attention_ends_the_batch_without_catch() {
+    let mut peer = tds_standin::InstanceConfig::new("B");
+    peer.faults.stall_at_procedure = Some("sp_GetServerName".into());
+    let b = tds_standin::spawn(peer).expect("spawn B");
+    let a = Instance::new(config().with_peer("B", b.addr())).expect("instance A");
+    let mut sa = sa(&a);
+    run(&mut sa, "EXEC sp_addlinkedserver N'B'")
+        .await
+        .no_errors();
+    let batch = "BEGIN TRY EXEC sp_addlinkedserver N'STEP1'; EXEC [B].master.dbo.sp_GetServerName END TRY BEGIN CATCH EXEC sp_dropserver N'STEP1' END CATCH";
+    {
+        let request = sa.execute(Request::Batch(batch.into()));
+        tokio::pin!(request);
+        let first_step_done = async {
+            while a.servers().iter().all(|s| s.name != "STEP1") {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            reply = &mut request => panic!("the stalled hop answered: {:?}", reply.items),
+            () = first_step_done => {}
+        }
+        // Leaving the block drops the request: what the wire does on ATTENTION.
+    }
+    sa.attention();
+    assert!(
+        a.servers().iter().any(|s| s.name == "STEP1"),
+        "no CATCH ran: the first step stays"
+    );
+    let reply = run(
+        &mut sa,
+        "EXEC sp_dropserver N'nosuch'; SELECT ERROR_NUMBER() AS n",
+    )
+    .await;
+    assert_eq!(
+        reply.error_numbers(),
+        vec![15015],
+        "not caught by the abandoned TRY"
+    );
+    assert_eq!(reply.scalar(), SqlValue::Null);
+    assert_eq!(a.connection_stats()[0].attentions, 1);
+}
