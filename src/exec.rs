@@ -21,7 +21,7 @@ use crate::error::{Error, ServerMessage, Status};
 use crate::plan::{NewLinkedServer, Step};
 use crate::spec::{LinkedServer, LoginMapping, RemoteCredentials};
 
-mod messages;
+pub(crate) mod messages;
 mod prelogin;
 
 use prelogin::{Observed, ServerEncryption};

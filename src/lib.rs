@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod biztalk;
 pub mod conn_string;
 pub mod converge;
 mod deadline;
