@@ -707,3 +707,26 @@ async fn an_attention_ends_the_batch_without_catch() {
     assert_eq!(reply.scalar(), SqlValue::Null);
     assert_eq!(a.connection_stats()[0].attentions, 1);
 }
+
+/// SET options changed inside dynamic SQL are restored when it returns (the SET reference), so
+/// the ensure statement's `SET NOCOUNT ON` does not outlive its sp_executesql.
+#[tokio::test]
+async fn set_options_of_dynamic_sql_end_with_it() {
+    let instance = instance();
+    let mut sa = sa(&instance);
+    let count_bit = |reply: &Reply| last_done_status(reply) & done_status::COUNT != 0;
+    let reply = executesql(&mut sa, "SET NOCOUNT ON; SELECT 1 AS x", "", &[]).await;
+    assert!(!reply
+        .0
+        .iter()
+        .any(|i| matches!(i, ReplyItem::Done(d) if d.status & done_status::COUNT != 0)));
+    assert!(
+        count_bit(&run(&mut sa, "SELECT 1 AS x").await),
+        "NOCOUNT is off again"
+    );
+    run(&mut sa, "EXEC (N'SET NOCOUNT ON')").await.no_errors();
+    assert!(count_bit(&run(&mut sa, "SELECT 1 AS x").await));
+    // At batch level it stays for the session.
+    run(&mut sa, "SET NOCOUNT ON").await.no_errors();
+    assert!(!count_bit(&run(&mut sa, "SELECT 1 AS x").await));
+}

@@ -371,6 +371,21 @@ impl Session {
         }
     }
 
+    /// Dynamic SQL (`sp_executesql`, `EXEC ('…')`): SET options it changes are restored when it
+    /// returns, as the SET statement reference documents.
+    async fn run_dynamic(
+        &mut self,
+        statements: &[Statement],
+        frame: &mut Frame,
+        level: u32,
+        out: &mut Vec<ReplyItem>,
+    ) -> Flow {
+        let options = (self.nocount, self.implicit_transactions);
+        let flow = self.run_statements(statements, frame, level, out).await;
+        (self.nocount, self.implicit_transactions) = options;
+        flow
+    }
+
     /// `BEGIN TRY … END TRY BEGIN CATCH … END CATCH` at `level`: a catchable error raised while
     /// the TRY block runs (at this level or below) is taken off the reply, what it abandoned is
     /// dropped, and the CATCH block runs with the error visible to ERROR_*() and @@ERROR.
@@ -838,7 +853,7 @@ impl Session {
                 Ok(statements) => {
                     let mut inner = Frame::default();
                     let flow = self
-                        .run_statements(&statements, &mut inner, level + 1, out)
+                        .run_dynamic(&statements, &mut inner, level + 1, out)
                         .await;
                     outcome.ends_batch = flow == Flow::EndBatch;
                 }
@@ -908,9 +923,7 @@ impl Session {
         match parse_batch(text, &names) {
             Ok(statements) => {
                 let before = out.len();
-                let flow = self
-                    .run_statements(&statements, &mut frame, level, out)
-                    .await;
+                let flow = self.run_dynamic(&statements, &mut frame, level, out).await;
                 result.ends_batch = flow == Flow::EndBatch;
                 result.error = out[before..]
                     .iter()
