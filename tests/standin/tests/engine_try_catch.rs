@@ -40,6 +40,15 @@ async fn executesql(
     )
 }
 
+/// The first value of each result set, in order.
+fn first_cells(reply: &Reply) -> Vec<SqlValue> {
+    reply
+        .results()
+        .iter()
+        .map(|r| r.rows[0][0].clone())
+        .collect()
+}
+
 fn any_done_error(reply: &Reply) -> bool {
     reply
         .0
@@ -247,12 +256,7 @@ async fn nested_try_catch() {
     )
     .await;
     reply.no_errors();
-    let values: Vec<_> = reply
-        .results()
-        .iter()
-        .map(|r| r.rows[0][0].clone())
-        .collect();
-    assert_eq!(values, vec![s("inner"), s("rest")]);
+    assert_eq!(first_cells(&reply), vec![s("inner"), s("rest")]);
     // The inner CATCH re-raises: the outer one sees the original error.
     let reply = run(
         &mut sa,
@@ -272,12 +276,10 @@ async fn nested_try_catch() {
     )
     .await;
     reply.no_errors();
-    let values: Vec<_> = reply
-        .results()
-        .iter()
-        .map(|r| r.rows[0][0].clone())
-        .collect();
-    assert_eq!(values, vec![SqlValue::Int(50002), SqlValue::Int(50001)]);
+    assert_eq!(
+        first_cells(&reply),
+        vec![SqlValue::Int(50002), SqlValue::Int(50001)]
+    );
     // An error in a CATCH block without an enclosing one reaches the client; the CATCH block
     // goes on (a statement-level error), and so does the batch.
     let reply = run(
@@ -565,12 +567,10 @@ async fn blocks_if_else_and_return() {
     )
     .await;
     reply.no_errors();
-    let values: Vec<_> = reply
-        .results()
-        .iter()
-        .map(|r| r.rows[0][0].clone())
-        .collect();
-    assert_eq!(values, vec![SqlValue::Int(2), s("yes"), s("y")]);
+    assert_eq!(
+        first_cells(&reply),
+        vec![SqlValue::Int(2), s("yes"), s("y")]
+    );
     // RETURN ends the batch (or the dynamic SQL only).
     let reply = run(&mut sa, "SELECT 1 AS x; RETURN; SELECT 2 AS x").await;
     assert_eq!(reply.results().len(), 1);
