@@ -3,7 +3,7 @@
 //! - `boundary`: the panic barrier and status/error reporting every export goes through;
 //! - `args`: checks of the caller's strings, out-parameters and flags;
 //! - `registry`: live-object sets that make freed or foreign pointers harmless;
-//! - `client`, `servers`: the exports, one per [`crate::api::Client`] method;
+//! - `client`, `servers`, `ensure`: the exports, one per [`crate::api::Client`] method;
 //! - `error`, `strings`: the objects the library hands out and their accessors/destructors.
 //!
 //! The doc comments of the exports and constants are the header's documentation; the overview
@@ -11,6 +11,7 @@
 
 // The header lists the exports in the order of these declarations (cbindgen keeps source order).
 mod client;
+mod ensure;
 mod servers;
 mod strings;
 // The error object's accessors come last: they are read after any failing call.
@@ -24,6 +25,10 @@ mod registry;
 use std::ffi::{c_char, CStr};
 
 pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect, lsv_connection_info};
+pub use ensure::{
+    lsv_biztalk_sync, lsv_ensure, lsv_export, LSV_ENSURE_ALLOW_RECREATE, LSV_ENSURE_DRY_RUN,
+    LSV_ENSURE_EXACT_LOGINS, LSV_ENSURE_SET_PASSWORDS,
+};
 pub use error::{
     lsv_error, lsv_error_code, lsv_error_free, lsv_error_json, lsv_error_message,
     lsv_error_sql_line, lsv_error_sql_number, lsv_error_sql_procedure, lsv_error_sql_severity,
@@ -44,7 +49,8 @@ pub const LSV_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the ABI: grows when functions, status codes or JSON members are added.
 /// 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info(), the error JSON's
 /// `outcome_uncertain` and `undo_failed`.
-pub const LSV_ABI_VERSION_MINOR: u32 = 2;
+/// 3: lsv_ensure(), lsv_export(), lsv_biztalk_sync() and the `LSV_ENSURE_*` flags.
+pub const LSV_ABI_VERSION_MINOR: u32 = 3;
 
 /// Success.
 pub const LSV_OK: i32 = 0;

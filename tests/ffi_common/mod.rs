@@ -88,6 +88,7 @@ const NAME: *const c_char = c"LSV_TEST".as_ptr();
 const SPEC: *const c_char = c"{}".as_ptr();
 const OPTION: *const c_char = c"data access".as_ptr();
 const VALUE: *const c_char = c"true".as_ptr();
+const DESIRED: *const c_char = c"{\"name\": \"LSV_TEST\"}".as_ptr();
 
 /// Calls an export with a fresh `out_json` slot and frees what it returned, if anything.
 fn with_json_out(call: impl FnOnce(*mut *mut c_char) -> i32) -> i32 {
@@ -158,6 +159,18 @@ pub fn string_parameters() -> Vec<StringParameter> {
             |out| lsv_get(cl, a, out, e)
         )),
         parameter!("lsv_test", "server", false, |cl, a, e| lsv_test(cl, a, e)),
+        parameter!("lsv_ensure", "desired_json", false, |cl, a, e| {
+            with_json_out(|out| lsv_ensure(cl, a, 0, out, e))
+        }),
+        parameter!("lsv_export", "name_or_null", true, |cl, a, e| {
+            with_json_out(|out| lsv_export(cl, a, out, e))
+        }),
+        parameter!(
+            "lsv_biztalk_sync",
+            "options_json_or_null",
+            true,
+            |cl, a, e| { with_json_out(|out| lsv_biztalk_sync(cl, a, LSV_ENSURE_DRY_RUN, out, e)) }
+        ),
     ]
 }
 
@@ -203,6 +216,15 @@ pub fn client_calls() -> Vec<ClientCall> {
         call!("lsv_connection_info", |cl, e| with_json_out(|out| {
             lsv_connection_info(cl, out, e)
         })),
+        call!("lsv_ensure", |cl, e| with_json_out(|out| lsv_ensure(
+            cl, DESIRED, 0, out, e
+        ))),
+        call!("lsv_export", |cl, e| with_json_out(|out| lsv_export(
+            cl, NAME, out, e
+        ))),
+        call!("lsv_biztalk_sync", |cl, e| with_json_out(|out| {
+            lsv_biztalk_sync(cl, NULL, LSV_ENSURE_DRY_RUN, out, e)
+        })),
     ]
 }
 
@@ -230,6 +252,35 @@ pub fn null_out_parameters() -> Vec<(&'static str, ClientCall)> {
             "out_json",
             call!("lsv_connection_info", |cl, e| lsv_connection_info(
                 cl,
+                ptr::null_mut(),
+                e
+            )),
+        ),
+        (
+            "out_report_json",
+            call!("lsv_ensure", |cl, e| lsv_ensure(
+                cl,
+                DESIRED,
+                0,
+                ptr::null_mut(),
+                e
+            )),
+        ),
+        (
+            "out_sql",
+            call!("lsv_export", |cl, e| lsv_export(
+                cl,
+                NAME,
+                ptr::null_mut(),
+                e
+            )),
+        ),
+        (
+            "out_report_json",
+            call!("lsv_biztalk_sync", |cl, e| lsv_biztalk_sync(
+                cl,
+                NULL,
+                0,
                 ptr::null_mut(),
                 e
             )),
