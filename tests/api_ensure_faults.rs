@@ -1,0 +1,226 @@
+//! Faults at every request boundary of an ensure and of a BizTalk sync: a dropped connection,
+//! a stall past the command timeout and an injected error. Each leaves every server as it was
+//! or as desired (never a mix); running the same call again converges; a third run changes
+//! nothing and (for ensure) takes one request.
+
+mod api_support;
+
+use std::path::PathBuf;
+
+use api_support::*;
+use linkedsrv::biztalk::SyncOptions;
+use linkedsrv::converge::{Action, EnsureFlags};
+use linkedsrv::spec::LinkedServer;
+use linkedsrv::Client;
+use tds_standin::config::{FaultPlan, ServerRole};
+use tds_standin::{InstanceConfig, StandIn};
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Drop,
+    Stall,
+    /// Msg 15247 instead of running the request.
+    Fail,
+}
+
+const FAULTS: [Fault; 3] = [Fault::Drop, Fault::Stall, Fault::Fail];
+
+fn plan(fault: Fault, request: u64) -> FaultPlan {
+    match fault {
+        Fault::Drop => FaultPlan {
+            drop_at_request: Some(request),
+            ..FaultPlan::default()
+        },
+        Fault::Stall => FaultPlan {
+            stall_at_request: Some(request),
+            ..FaultPlan::default()
+        },
+        Fault::Fail => FaultPlan {
+            fail_request: Some((request, 15247)),
+            ..FaultPlan::default()
+        },
+    }
+}
+
+/// `list` without what differs by nature (ids, modification times).
+fn state(client: &Client) -> serde_json::Value {
+    let servers: Vec<LinkedServer> = client.list().unwrap();
+    let mut json = serde_json::to_value(servers).unwrap();
+    for server in json.as_array_mut().unwrap() {
+        let object = server.as_object_mut().unwrap();
+        object.remove("server_id");
+        object.remove("modify_date");
+    }
+    json
+}
+
+/// An update of OLD (options, mappings) and the creation of NEW, in one call.
+const DESIRED: &str = r#"[
+  {"name": "OLD", "options": {"rpc out": true, "query timeout": 60},
+   "logins": [{"local_login": "app", "uses_self_credential": true}]},
+  {"name": "NEW", "product": "SQL Server", "options": {"rpc": true, "rpc out": true},
+   "logins": [{"local_login": "app", "uses_self_credential": false, "remote_user": "r",
+               "remote_password": "Rem0te!Pw"}]}
+]"#;
+
+const EXACT: u32 = EnsureFlags::EXACT_LOGINS;
+
+fn fresh_instance() -> (StandIn, Client) {
+    let standin =
+        start(InstanceConfig::new("MGMT01").with_login("app", "App!Passw0rd", ServerRole::None));
+    let admin = connect(&standin);
+    admin
+        .ensure(
+            r#"{"name":"OLD","options":{"rpc out":false}}"#,
+            EnsureFlags::default(),
+        )
+        .unwrap();
+    (standin, admin)
+}
+
+/// What the desired state looks like once applied (taken from a run without faults).
+fn desired_state() -> serde_json::Value {
+    let (standin, admin) = fresh_instance();
+    admin
+        .ensure(DESIRED, EnsureFlags::from_bits(EXACT).unwrap())
+        .unwrap();
+    let desired = state(&admin);
+    drop(standin);
+    desired
+}
+
+#[test]
+fn ensure_survives_every_fault_at_every_request() {
+    let desired = desired_state();
+    let flags = EnsureFlags::from_bits(EXACT).unwrap();
+    // Request 1 reads, request 2 writes.
+    for request in [1, 2] {
+        for fault in FAULTS {
+            let case = format!("{fault:?} at request {request}");
+            let (standin, admin) = fresh_instance();
+            let before = state(&admin);
+            let client = connect_with(&standin, "Command Timeout=1");
+            standin.instance().set_faults(plan(fault, request));
+            let error = client.ensure(DESIRED, flags).unwrap_err();
+            clear_faults(&standin);
+            let after = state(&admin);
+            assert!(
+                after == before || after == desired,
+                "{case}: a mix was left: {after:#}\n({error:?})"
+            );
+
+            let rerun = client.ensure(DESIRED, flags).unwrap();
+            assert_eq!(state(&admin), desired, "{case}: the rerun converges");
+            assert!(rerun.servers.iter().all(|s| s.action != Action::Recreated));
+
+            let before_third = requests_seen(&standin.instance());
+            let third = client.ensure(DESIRED, flags).unwrap();
+            assert!(
+                third.servers.iter().all(|s| s.action == Action::Unchanged),
+                "{case}: {third:?}"
+            );
+            assert_eq!(
+                requests_seen(&standin.instance()) - before_third,
+                1,
+                "{case}"
+            );
+        }
+    }
+}
+
+/// A fixture file, removed when dropped.
+struct Fixture(PathBuf);
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn fixture(tag: &str, json: serde_json::Value) -> Fixture {
+    let path = std::env::temp_dir().join(format!(
+        "lsv-faults-{tag}-{}-{:?}.json",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, json.to_string()).unwrap();
+    Fixture(path)
+}
+
+#[test]
+fn biztalk_sync_survives_every_fault_at_every_request() {
+    let peer_fixture = fixture(
+        "peer",
+        serde_json::json!({"databases": ["BizTalkMsgBoxDb"], "backup_databases": []}),
+    );
+    let peer = start({
+        let mut config = InstanceConfig::new("BTS01");
+        config.biztalk = Some(peer_fixture.0.clone());
+        config
+    });
+    let mgmt_fixture = fixture(
+        "mgmt",
+        serde_json::json!({"backup_databases": [
+            {"ServerName": "BTS01", "DatabaseName": "BizTalkMsgBoxDb"},
+            {"ServerName": "BTS02", "DatabaseName": "BizTalkMsgBoxDb"}]}),
+    );
+    let options = SyncOptions::from_json(Some(r#"{"drop_global_mapping": true}"#)).unwrap();
+    let quiet = SyncOptions {
+        verify: false,
+        ..options.clone()
+    };
+    let start_mgmt = || {
+        let mut config = InstanceConfig::new("MGMT01").with_peer("BTS01", peer.addr());
+        config.biztalk = Some(mgmt_fixture.0.clone());
+        let standin = start(config);
+        let admin = connect(&standin);
+        (standin, admin)
+    };
+    let desired = {
+        let (_standin, admin) = start_mgmt();
+        admin
+            .biztalk_sync(&options, EnsureFlags::default())
+            .unwrap();
+        state(&admin)
+    };
+    // Requests: 1 read, 2 backup list, 3 write, 4-5 BTS01's test and remote call, 6 BTS02's
+    // test (it is not reachable, so no remote call follows).
+    for request in 1..=6 {
+        for fault in FAULTS {
+            let case = format!("{fault:?} at request {request}");
+            let (standin, admin) = start_mgmt();
+            let before = state(&admin);
+            let client = connect_with(&standin, "Command Timeout=1");
+            standin.instance().set_faults(plan(fault, request));
+            let outcome = client.biztalk_sync(&options, EnsureFlags::default());
+            clear_faults(&standin);
+            let after = state(&admin);
+            assert!(
+                after == before || after == desired,
+                "{case}: a mix was left: {after:#}\n({outcome:?})"
+            );
+            if let Ok(report) = &outcome {
+                assert!(!report.ok, "{case}: BTS02 never verifies: {report:?}");
+            }
+
+            client
+                .biztalk_sync(&options, EnsureFlags::default())
+                .unwrap();
+            assert_eq!(state(&admin), desired, "{case}: the rerun converges");
+            let before_third = requests_seen(&standin.instance());
+            let third = client.biztalk_sync(&quiet, EnsureFlags::default()).unwrap();
+            assert!(
+                third
+                    .servers
+                    .iter()
+                    .all(|s| s.action == Some(Action::Unchanged)),
+                "{case}: {third:?}"
+            );
+            assert_eq!(
+                requests_seen(&standin.instance()) - before_third,
+                2,
+                "{case}: the read and the backup list"
+            );
+        }
+    }
+}
