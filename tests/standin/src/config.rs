@@ -59,6 +59,11 @@ pub struct LoginSpec {
 
 /// Faults a test can arm at start (CLI) or at run time (engine API / control procedure).
 /// Request numbers count the requests (SQL batch or RPC messages) of one connection, from 1.
+/// Call numbers count the procedure calls of one connection, from 1, wherever they run (an RPC,
+/// an EXEC in a batch, in sp_executesql or in a CATCH block); the procedures that only run
+/// statements (sp_executesql, sp_prepare, sp_execute, sp_prepexec, sp_unprepare) and the
+/// stand-in's own control procedures do not count. They strike inside a request: the calls
+/// before the N-th have run and their changes stay, as on SQL Server.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FaultPlan {
     /// Extra delay before answering every request.
@@ -73,13 +78,20 @@ pub struct FaultPlan {
     pub stall_at_procedure: Option<String>,
     /// Answer the N-th request with this error number instead of running it.
     pub fail_request: Option<(u64, i32)>,
+    /// Close the connection when the N-th procedure call starts (no CATCH block runs).
+    pub drop_at_call: Option<u64>,
+    /// The N-th procedure call never returns (until the client's attention or close).
+    pub stall_at_call: Option<u64>,
+    /// The N-th procedure call raises this error number instead of running (TRY catches it).
+    pub fail_call: Option<(u64, i32)>,
 }
 
 impl FaultPlan {
     /// Arms one fault by the name the control procedure uses (`latency_ms`, `drop_at_request`,
     /// `stall_at_request`, `drop_at_procedure`, `stall_at_procedure`, `fail_request` as
-    /// `N:ERRNO`), or disarms all with `clear`. The CLI flags are the same names with dashes.
-    /// Request numbers count from 1, so 0 is refused; so are empty procedure names.
+    /// `N:ERRNO`, `drop_at_call`, `stall_at_call`, `fail_call` as `N:ERRNO`), or disarms all
+    /// with `clear`. The CLI flags are the same names with dashes. Request and call numbers
+    /// count from 1, so 0 is refused; so are empty procedure names.
     pub fn set(&mut self, fault: &str, value: Option<&str>) -> Result<(), String> {
         let value = value.map(str::trim);
         let text = || value.ok_or_else(|| format!("{fault} needs a value"));
@@ -103,7 +115,9 @@ impl FaultPlan {
             "stall_at_request" => self.stall_at_request = Some(request(text()?)?),
             "drop_at_procedure" => self.drop_at_procedure = Some(procedure()?),
             "stall_at_procedure" => self.stall_at_procedure = Some(procedure()?),
-            "fail_request" => {
+            "drop_at_call" => self.drop_at_call = Some(request(text()?)?),
+            "stall_at_call" => self.stall_at_call = Some(request(text()?)?),
+            "fail_request" | "fail_call" => {
                 let pair = text()?;
                 let (at, error) = pair
                     .split_once(':')
@@ -112,7 +126,12 @@ impl FaultPlan {
                     .trim()
                     .parse::<i32>()
                     .map_err(|_| format!("{fault}: {error:?} is not a valid error number"))?;
-                self.fail_request = Some((request(at)?, error));
+                let armed = Some((request(at)?, error));
+                if fault.eq_ignore_ascii_case("fail_call") {
+                    self.fail_call = armed;
+                } else {
+                    self.fail_request = armed;
+                }
             }
             other => return Err(format!("unknown fault {other}")),
         }
@@ -231,7 +250,16 @@ mod tests {
         assert_eq!(plan.drop_at_request, Some(3));
         assert_eq!(plan.stall_at_procedure.as_deref(), Some("sp_who"));
         assert_eq!(plan.fail_request, Some((2, 50000)));
+        plan.set("drop_at_call", Some("4")).unwrap();
+        plan.set("stall_at_call", Some("5")).unwrap();
+        plan.set("fail_call", Some("3:15007")).unwrap();
+        assert_eq!(
+            (plan.drop_at_call, plan.stall_at_call, plan.fail_call),
+            (Some(4), Some(5), Some((3, 15007)))
+        );
         for (fault, value) in [
+            ("drop_at_call", Some("0")),
+            ("fail_call", Some("2")),
             ("drop_at_request", Some("0")),
             ("stall_at_request", Some("0")),
             ("fail_request", Some("0:1")),

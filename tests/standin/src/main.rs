@@ -39,6 +39,9 @@ OPTIONS:
   --stall-at-request N        never answer the N-th request of a connection
   --stall-at-procedure NAME   never answer a request that calls NAME
   --fail-request N:ERRNO      answer the N-th request with error ERRNO
+  --drop-at-call N            close the connection when its N-th procedure call starts
+  --stall-at-call N           the N-th procedure call of a connection never returns
+  --fail-call N:ERRNO         the N-th procedure call raises ERRNO instead of running
   --behaviour SWITCH          answer an open question of the reference the other way
                               (repeatable; see the README): login-procs-need-alter-any-linked-server,
                               drop-missing-mapping-is-error, serveroption-refused-in-transaction,
@@ -87,7 +90,10 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
             | "--drop-at-procedure"
             | "--stall-at-request"
             | "--stall-at-procedure"
-            | "--fail-request" => {
+            | "--fail-request"
+            | "--drop-at-call"
+            | "--stall-at-call"
+            | "--fail-call" => {
                 let fault = flag.trim_start_matches('-').replace('-', "_");
                 faults
                     .set(&fault, Some(value()?))
@@ -250,7 +256,8 @@ mod tests {
              --drop-at-request 3 --stall-at-procedure sp_who --fail-request 2:50000 \
              --biztalk bt.json --state st.json --cert-out c.pem --drop-at-procedure sp_x \
              --stall-at-request 4 --behaviour linux-providers-only \
-             --behaviour login-procs-need-alter-any-linked-server",
+             --behaviour login-procs-need-alter-any-linked-server --drop-at-call 6 \
+             --stall-at-call 7 --fail-call 8:15007",
         )) else {
             panic!("rejected a valid command line")
         };
@@ -273,6 +280,14 @@ mod tests {
         assert_eq!(config.cert_out, Some(PathBuf::from("c.pem")));
         assert_eq!(config.faults.drop_at_procedure.as_deref(), Some("sp_x"));
         assert_eq!(config.faults.stall_at_request, Some(4));
+        assert_eq!(
+            (
+                config.faults.drop_at_call,
+                config.faults.stall_at_call,
+                config.faults.fail_call
+            ),
+            (Some(6), Some(7), Some((8, 15007)))
+        );
         assert_eq!(
             config.behaviour,
             Behaviour {

@@ -303,3 +303,100 @@ async fn the_control_procedure_refuses_request_zero() {
     }
     assert_eq!(instance.faults(), FaultPlan::default());
 }
+
+/// Call-level faults strike inside a request, at the N-th procedure call of the connection
+/// (sp_executesql itself does not count): a failed call goes through TRY/CATCH like a real
+/// error; a dropped connection or a stall leaves the earlier calls' changes, no CATCH runs.
+#[tokio::test]
+async fn call_faults_strike_inside_a_batch() {
+    let batch = "DECLARE @step int = 0;
+BEGIN TRY
+    EXEC sp_addlinkedserver N'S1';
+    SET @step = 1;
+    EXEC sp_serveroption N'S1', N'rpc out', N'false';
+    SET @step = 2;
+    EXEC sp_serveroption N'S1', N'query timeout', N'600';
+END TRY
+BEGIN CATCH
+    IF @step >= 1 EXEC sp_dropserver N'S1';
+    THROW;
+END CATCH";
+    let rpc = || {
+        Request::Rpc(vec![RpcCall {
+            procedure: ProcRef::Id(10),
+            params: vec![tds_standin::types::RpcParam {
+                name: String::new(),
+                output: false,
+                ty: tds_standin::types::SqlType::NVarChar(None),
+                value: SqlValue::String(batch.into()),
+            }],
+        }])
+    };
+    let exists = |instance: &Instance| instance.servers().iter().any(|s| s.name == "S1");
+
+    // The 3rd call fails: the CATCH block undoes the first two and re-raises.
+    let instance = instance();
+    let mut session = sa(&instance);
+    instance.set_faults(FaultPlan {
+        fail_call: Some((3, 50123)),
+        ..Default::default()
+    });
+    let reply = Reply(session.execute(rpc()).await.items);
+    let err = reply.error();
+    assert_eq!(
+        (err.number, err.text.as_str()),
+        (50123, "Stand-in injected error 50123.")
+    );
+    assert_eq!(err.procedure, "sp_serveroption");
+    assert!(!exists(&instance));
+
+    // The connection drops at the 2nd call: nothing is answered, the first call's server stays.
+    let instance = instance_with(FaultPlan {
+        drop_at_call: Some(2),
+        ..Default::default()
+    });
+    let mut session = sa(&instance);
+    let reply = session.execute(rpc()).await;
+    assert_eq!(
+        (reply.items.len(), reply.after),
+        (0, AfterReply::Disconnect)
+    );
+    assert!(exists(&instance));
+    let server = instance
+        .servers()
+        .into_iter()
+        .find(|s| s.name == "S1")
+        .unwrap();
+    assert!(server.rpc_out, "the 2nd call never ran");
+
+    // A stall at the 2nd call: the request never answers; abandoning it (what the wire does
+    // on an attention) leaves the first call's server too.
+    let instance = instance_with(FaultPlan {
+        stall_at_call: Some(2),
+        ..Default::default()
+    });
+    let mut session = sa(&instance);
+    {
+        let request = session.execute(rpc());
+        tokio::pin!(request);
+        let stalled = async {
+            while !exists(&instance) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            reply = &mut request => panic!("a stalled call answered: {:?}", reply.items),
+            () = stalled => {}
+        }
+    }
+    session.attention();
+    assert!(exists(&instance));
+    // Calls count per connection and go on counting: the 3rd call on the next request runs.
+    run(&mut session, "EXEC sp_helpserver").await.no_errors();
+}
+
+fn instance_with(faults: FaultPlan) -> std::sync::Arc<Instance> {
+    let instance = instance();
+    instance.set_faults(faults);
+    instance
+}

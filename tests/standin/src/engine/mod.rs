@@ -155,6 +155,8 @@ impl Instance {
             caught: Vec::new(),
             last_error: 0,
             fatal: false,
+            calls: 0,
+            dropped: false,
         })
     }
 
@@ -251,6 +253,10 @@ pub struct Session {
     last_error: i32,
     /// An error of severity 20 or more was raised: the connection ends after the reply.
     fatal: bool,
+    /// Procedure calls so far (FaultPlan's call numbers).
+    calls: u64,
+    /// A `drop_at_call` fault struck: the connection closes without an answer.
+    dropped: bool,
 }
 
 impl Session {
@@ -277,6 +283,12 @@ impl Session {
             Request::Batch(text) => self.run_batch(&text).await,
             Request::Rpc(calls) => self.run_rpcs(calls).await,
         };
+        if self.dropped {
+            return Reply {
+                items: Vec::new(),
+                after: AfterReply::Disconnect,
+            };
+        }
         Reply {
             items: exec::finish(items),
             after: if self.fatal {

@@ -135,6 +135,21 @@ impl Proc {
         }
     }
 
+    /// Whether a call of this procedure counts for the call-level faults: the procedures that
+    /// only run statements and the stand-in's control procedures do not.
+    fn counts_as_call(self) -> bool {
+        !matches!(
+            self,
+            Proc::ExecuteSql
+                | Proc::Prepare
+                | Proc::Execute
+                | Proc::PrepExec
+                | Proc::Unprepare
+                | Proc::SetFault
+                | Proc::Stats
+        )
+    }
+
     fn qualified(self) -> String {
         format!("sys.{}", self.name())
     }
@@ -464,7 +479,18 @@ impl Session {
         line: i32,
         out: &mut Vec<ReplyItem>,
     ) -> CallResult {
-        let proc = match self.resolve(name) {
+        let target = self.resolve(name);
+        let counted = match &target {
+            Some(Target::Local(proc)) => proc.counts_as_call(),
+            Some(Target::Remote { .. }) => true,
+            None => false,
+        };
+        if counted {
+            if let Some(result) = self.call_fault(name, out).await {
+                return result;
+            }
+        }
+        let proc = match target {
             Some(Target::Local(proc)) => proc,
             Some(Target::Remote { server, name }) => {
                 return self.remote_exec(&server, &name, args, line, out).await
@@ -547,6 +573,43 @@ impl Session {
             error,
             ends_transaction: false,
             ends_batch: false,
+        }
+    }
+
+    /// Counts a procedure call and applies the call-level fault armed for it, if any: `Some`
+    /// is what the call produced instead of running (a drop ends the whole request, a stall
+    /// never returns).
+    async fn call_fault(
+        &mut self,
+        name: &ObjectName,
+        out: &mut Vec<ReplyItem>,
+    ) -> Option<CallResult> {
+        self.calls += 1;
+        let plan = self.instance.faults();
+        if plan.drop_at_call == Some(self.calls) {
+            self.dropped = true;
+            return Some(CallResult {
+                ends_batch: true,
+                ..CallResult::failed()
+            });
+        }
+        if plan.stall_at_call == Some(self.calls) {
+            std::future::pending::<()>().await;
+        }
+        match plan.fail_call {
+            Some((at, number)) if at == self.calls => {
+                out.push(ReplyItem::Message(self.msg(
+                    number,
+                    &[],
+                    &name.display(),
+                    1,
+                )));
+                Some(CallResult {
+                    status: Some(1),
+                    ..CallResult::failed()
+                })
+            }
+            _ => None,
         }
     }
 
