@@ -12,11 +12,11 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use tiberius::{ColumnData, Command, CommandItem};
 
-use crate::api::Client;
+use crate::api::{Client, Session};
 use crate::converge::{plan_server, Action, Change, EnsureFlags, ServerPlan};
 use crate::desired::{same_name, DesiredLogin, DesiredServer};
 use crate::ensure::ServerReport;
-use crate::error::Error;
+use crate::error::{Error, Status};
 use crate::exec::{self, messages, TdsClient};
 use crate::spec::{
     hide_string_values, validate_sysname, OptionSetting, OptionValue, RemoteCredentials,
@@ -105,16 +105,34 @@ pub struct SyncServer {
     pub action: Option<Action>,
     pub changes: Vec<Change>,
     pub sql: String,
+    /// `ok`, `stage`, `number`, `message`, `remote_server_name`.
+    #[serde(flatten)]
+    pub probe: Probe,
+}
+
+/// Whether a link works, and where it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
     pub ok: bool,
     pub stage: Option<Stage>,
     /// The SQL error number of the failure, if the server raised one.
     pub number: Option<i32>,
     pub message: Option<String>,
-    /// `@@SERVERNAME` of the instance the link reached (from `sp_GetServerName`).
+    /// `@@SERVERNAME` of the instance the link reached.
     pub remote_server_name: Option<String>,
 }
 
-impl SyncServer {
+impl Probe {
+    fn passed() -> Probe {
+        Probe {
+            ok: true,
+            stage: None,
+            number: None,
+            message: None,
+            remote_server_name: None,
+        }
+    }
+
     fn fail(&mut self, stage: Stage, error: &Error) {
         self.ok = false;
         self.stage = Some(stage);
@@ -192,19 +210,33 @@ async fn backup_databases(
     .map_err(|e| e.context(format!("reading the backup list of database '{database}'")))
 }
 
-/// The job's first remote call; the remote `@@SERVERNAME`.
+/// A procedure call through the link that returns the remote `@@SERVERNAME`: in a BizTalk
+/// database the job's own first remote call, `sp_GetServerName`; otherwise `sp_executesql`
+/// in the remote `master` with a fixed statement.
 async fn remote_server_name(
     client: &mut TdsClient,
     server: &str,
-    database: &str,
+    database: Option<&str>,
 ) -> Result<Option<String>, Error> {
-    let procedure = format!(
-        "{}.{}.[dbo].[sp_GetServerName]",
-        quoted(server),
-        quoted(database)
-    );
-    let mut command = Command::new(procedure);
-    command.bind_out_param("@ServerName", "");
+    let command = match database {
+        Some(database) => {
+            let mut command = Command::new(format!(
+                "{}.{}.[dbo].[sp_GetServerName]",
+                quoted(server),
+                quoted(database)
+            ));
+            command.bind_out_param("@ServerName", "");
+            command
+        }
+        None => {
+            let mut command =
+                Command::new(format!("{}.[master].[sys].[sp_executesql]", quoted(server)));
+            command.bind_param("stmt", "SET @ServerName = @@SERVERNAME;");
+            command.bind_param("params", "@ServerName nvarchar(128) OUTPUT");
+            command.bind_out_param("@ServerName", "");
+            command
+        }
+    };
     messages::collect(async {
         let mut name = None;
         let mut stream = command.exec(client).await.map_err(exec::request_error)?;
@@ -218,6 +250,40 @@ async fn remote_server_name(
         Ok(name)
     })
     .await
+}
+
+impl Session<'_> {
+    /// `sp_testlinkedserver`, then the remote call; the requests made. `Err` when the
+    /// connection to this instance was lost (the next request reconnects) or the link does not
+    /// exist (7202).
+    async fn probe(&mut self, server: &str, database: Option<&str>) -> Result<(Probe, u32), Error> {
+        let mut probe = Probe::passed();
+        let tested = self
+            .request(|mut client| async move {
+                let outcome = exec::test_server(&mut client, server).await;
+                (client, outcome)
+            })
+            .await;
+        if let Err(error) = tested {
+            if exec::loses_connection(&error) || error.status == Status::NotFound {
+                return Err(error);
+            }
+            probe.fail(test_stage(&error), &error);
+            return Ok((probe, 1));
+        }
+        let called = self
+            .request(|mut client| async move {
+                let outcome = remote_server_name(&mut client, server, database).await;
+                (client, outcome)
+            })
+            .await;
+        match called {
+            Ok(remote) => probe.remote_server_name = remote,
+            Err(error) if exec::loses_connection(&error) => return Err(error),
+            Err(error) => probe.fail(Stage::Rpc, &error),
+        }
+        Ok((probe, 2))
+    }
 }
 
 /// Where `sp_testlinkedserver` failed: a refused or unmapped login, else the network.
@@ -264,11 +330,7 @@ impl Client {
                         action: None,
                         changes: Vec::new(),
                         sql: String::new(),
-                        ok: true,
-                        stage: None,
-                        number: None,
-                        message: None,
-                        remote_server_name: None,
+                        probe: Probe::passed(),
                     }),
                 }
             }
@@ -284,7 +346,7 @@ impl Client {
                         server.sql = shown.sql;
                         plans.push(plan);
                     }
-                    Err(error) => server.fail(Stage::Configure, &error),
+                    Err(error) => server.probe.fail(Stage::Configure, &error),
                 }
             }
             if !flags.dry_run {
@@ -293,42 +355,32 @@ impl Client {
                     Err(error) if exec::loses_connection(&error) => return Err(error),
                     Err(error) => {
                         requests += 1;
-                        for server in servers.iter_mut().filter(|s| s.ok) {
-                            server.fail(Stage::Configure, &error);
+                        for server in servers.iter_mut().filter(|s| s.probe.ok) {
+                            server.probe.fail(Stage::Configure, &error);
                         }
                     }
                 }
             }
             if options.verify && !flags.dry_run {
-                for server in servers.iter_mut().filter(|s| s.ok) {
-                    let name = server.name.as_str();
-                    let tested = session
-                        .request(|mut client| async move {
-                            let outcome = exec::test_server(&mut client, name).await;
-                            (client, outcome)
-                        })
-                        .await;
-                    requests += 1;
-                    if let Err(error) = tested {
-                        server.fail(test_stage(&error), &error);
-                        continue;
-                    }
-                    let db = server.databases[0].as_str();
-                    let called = session
-                        .request(|mut client| async move {
-                            let outcome = remote_server_name(&mut client, name, db).await;
-                            (client, outcome)
-                        })
-                        .await;
-                    requests += 1;
-                    match called {
-                        Ok(remote) => server.remote_server_name = remote,
-                        Err(error) => server.fail(Stage::Rpc, &error),
+                for server in servers.iter_mut().filter(|s| s.probe.ok) {
+                    // A lost connection fails this server's check; the next one reconnects.
+                    match session
+                        .probe(&server.name, Some(server.databases[0].as_str()))
+                        .await
+                    {
+                        Ok((probe, sent)) => {
+                            server.probe = probe;
+                            requests += sent;
+                        }
+                        Err(error) => {
+                            server.probe.fail(Stage::Network, &error);
+                            requests += 1;
+                        }
                     }
                 }
             }
             Ok(SyncReport {
-                ok: servers.iter().all(|s| s.ok),
+                ok: servers.iter().all(|s| s.probe.ok),
                 dry_run: flags.dry_run,
                 requests,
                 database: options.database.clone(),
@@ -340,10 +392,23 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Checks that linked server `server` works: `sp_testlinkedserver`, then a procedure call
+    /// through it (`sp_executesql` in the remote `master`, returning its `@@SERVERNAME`). A
+    /// failing link is `Ok` with the stage and error in the [`Probe`]; `Err` only when this
+    /// instance could not be asked.
+    pub fn probe(&self, server: &str) -> Result<Probe, Error> {
+        validate_sysname("linked server name", server)?;
+        self.run(|mut session| async move {
+            let (probe, _) = session.probe(server, None).await?;
+            Ok(probe)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Status;
 
     #[test]
     fn options_have_defaults_and_refuse_unknown_members() {

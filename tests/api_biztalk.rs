@@ -106,18 +106,21 @@ fn sync_links_every_backed_up_server_verifies_them_and_reports_the_unreachable_o
         "itself left out, bts01 once"
     );
     let bts01 = by_name(&report, "BTS01");
-    assert!(bts01.ok, "{bts01:?}");
+    assert!(bts01.probe.ok, "{bts01:?}");
     assert_eq!(bts01.action, Some(Action::Created));
     assert_eq!(bts01.databases, ["BizTalkMsgBoxDb", "BizTalkDTADb"]);
-    assert_eq!(bts01.remote_server_name.as_deref(), Some("BTS01"));
+    assert_eq!(bts01.probe.remote_server_name.as_deref(), Some("BTS01"));
     assert_eq!(
-        by_name(&report, "BTS02").remote_server_name.as_deref(),
+        by_name(&report, "BTS02")
+            .probe
+            .remote_server_name
+            .as_deref(),
         Some("BTS02")
     );
     let dead = by_name(&report, "DEAD");
-    assert!(!dead.ok);
-    assert_eq!(dead.stage, Some(Stage::Network), "{dead:?}");
-    assert!(dead.number.is_some() && dead.message.is_some());
+    assert!(!dead.probe.ok);
+    assert_eq!(dead.probe.stage, Some(Stage::Network), "{dead:?}");
+    assert!(dead.probe.number.is_some() && dead.probe.message.is_some());
 
     let link = client.get("BTS02").unwrap();
     assert!(link.rpc && link.rpc_out);
@@ -193,6 +196,34 @@ fn sync_fails_only_when_the_list_cannot_be_read() {
     assert!(unknown_login
         .servers
         .iter()
-        .all(|s| s.stage == Some(Stage::Configure)));
+        .all(|s| s.probe.stage == Some(Stage::Configure)));
     assert!(client.list().unwrap().is_empty());
+}
+
+#[test]
+fn probe_reports_the_remote_name_or_the_failing_stage() {
+    let farm = farm();
+    let client = connect(&farm.mgmt);
+    client
+        .ensure(
+            r#"[{"name":"BTS01"},{"name":"DEAD"},
+                {"name":"VIA","product":"","provider":"MSOLEDBSQL","data_source":"BTS01",
+                 "options":{"rpc out":false}}]"#,
+            EnsureFlags::default(),
+        )
+        .unwrap();
+    let good = client.probe("BTS01").unwrap();
+    assert!(good.ok, "{good:?}");
+    assert_eq!(good.remote_server_name.as_deref(), Some("BTS01"));
+    let dead = client.probe("DEAD").unwrap();
+    assert_eq!(dead.stage, Some(Stage::Network), "{dead:?}");
+    assert!(!dead.ok && dead.number.is_some());
+    let no_rpc_out = client.probe("VIA").unwrap();
+    assert_eq!(no_rpc_out.stage, Some(Stage::Rpc), "{no_rpc_out:?}");
+    assert_eq!(no_rpc_out.number, Some(7411));
+    assert_eq!(
+        client.probe("missing").unwrap_err().status,
+        Status::NotFound,
+        "7202: no such link"
+    );
 }
