@@ -187,6 +187,26 @@ impl Session {
         msg
     }
 
+    /// A message the batch itself raises (PRINT, THROW, RAISERROR), not from the catalogue.
+    pub(super) fn batch_message(
+        &self,
+        number: i32,
+        class: u8,
+        state: u8,
+        text: String,
+        line: i32,
+    ) -> ServerMessage {
+        self.instance.stamp(ServerMessage {
+            number,
+            state,
+            class,
+            text,
+            server: String::new(),
+            procedure: String::new(),
+            line,
+        })
+    }
+
     /// A catalogued message with the state a particular raiser uses instead of 1.
     pub(super) fn msg_with_state(
         &self,
@@ -650,10 +670,8 @@ impl Session {
                 let mut outcome = Outcome::cmd(cur_cmd::PRINT);
                 match self.eval_scalar(frame, expr, line) {
                     Ok(value) => {
-                        let mut msg = self.msg(0, &[], "", line);
-                        msg.class = 0;
-                        msg.text = to_text(&value.value).unwrap_or_default();
-                        out.push(ReplyItem::Message(msg));
+                        let text = to_text(&value.value).unwrap_or_default();
+                        out.push(ReplyItem::Message(self.batch_message(0, 0, 1, text, line)));
                     }
                     Err(msg) => {
                         out.push(ReplyItem::Message(msg));

@@ -1392,6 +1392,37 @@ mod tests {
     }
 
     #[test]
+    fn try_catch_blocks_and_throw() {
+        let batch = parse_batch(
+            "BEGIN TRY\n  EXEC sp_x\nEND TRY\nBEGIN CATCH\n  IF 1 = 1 BEGIN THROW END;\n  THROW\nEND CATCH",
+            &[],
+        )
+        .unwrap();
+        let Stmt::TryCatch { body, handler } = &batch[0].stmt else {
+            panic!("not a TRY: {batch:?}")
+        };
+        assert!(matches!(&body[0].stmt, Stmt::Exec(e) if e.args.is_empty()));
+        assert_eq!(body[0].line, 2);
+        assert!(matches!(&handler[0].stmt, Stmt::If { then, .. }
+            if matches!(&then.stmt, Stmt::Block(b) if b[0].stmt == Stmt::Throw(None))));
+        assert_eq!(handler[1].stmt, Stmt::Throw(None));
+        // THROW; is checked lexically: outside CATCH (even in a TRY) it is 10704.
+        let err = parse_batch("BEGIN TRY THROW END TRY BEGIN CATCH END CATCH", &[]).unwrap_err();
+        assert_eq!(err.number, 10704);
+        // The statement before THROW ends with `;`; nothing stands between END TRY and BEGIN CATCH.
+        let err = parse_batch("PRINT 1 THROW 50000, 'x', 1", &[]).unwrap_err();
+        assert_eq!((err.number, err.arg.as_str()), (102, "THROW"));
+        let err = parse_batch("BEGIN TRY PRINT 1 END TRY; BEGIN CATCH END CATCH", &[]).unwrap_err();
+        assert_eq!((err.number, err.arg.as_str()), (102, ";"));
+        // RETURN with a value is 178; RAISERROR's options.
+        assert_eq!(parse_batch("RETURN 1", &[]).unwrap_err().number, 178);
+        let batch = parse_batch("RAISERROR('a %s', 16, 1, N'b') WITH LOG, SETERROR", &[]).unwrap();
+        assert!(
+            matches!(&batch[0].stmt, Stmt::RaisError(r) if r.log && r.set_error && r.args.len() == 1)
+        );
+    }
+
+    #[test]
     fn declarations_of_sp_executesql() {
         let decls =
             parse_param_declarations("@P1 nvarchar(4000), @P2 int, @o sysname OUTPUT").unwrap();

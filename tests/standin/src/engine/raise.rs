@@ -40,12 +40,8 @@ impl Session {
         if state < 0 {
             return Err(self.msg(2756, &[&state.to_string()], "", line));
         }
-        let mut msg = self.msg(0, &[], "", line);
-        msg.number = number;
-        msg.class = 16;
-        msg.state = (state & 0xFF) as u8;
-        msg.text = truncate_utf16(&text, 2048).replace("%%", "%");
-        Ok(msg)
+        let text = truncate_utf16(&text, 2048).replace("%%", "%");
+        Ok(self.batch_message(number, 16, (state & 0xFF) as u8, text, line))
     }
 
     /// `RAISERROR (msg_id | msg_str | @v, severity, state [, args]) [WITH LOG, NOWAIT, SETERROR]`.
@@ -96,13 +92,10 @@ impl Session {
         };
         let text = printf(&template, &args)
             .map_err(|param| self.msg(2786, &[&param.to_string()], "", line))?;
-        let mut message = self.msg(0, &[], "", line);
-        message.number = number;
-        message.class = if severity == 10 { 0 } else { severity as u8 };
-        message.state = state as u8;
-        message.text = truncate_utf16(&text, 2047);
+        let class = if severity == 10 { 0 } else { severity as u8 };
+        let text = truncate_utf16(&text, 2047);
         Ok(Raised {
-            message,
+            message: self.batch_message(number, class, state as u8, text, line),
             fatal: severity >= 20,
             set_error: raise.set_error.then_some(number),
         })
