@@ -243,6 +243,17 @@ async fn error_functions_are_null_outside_catch() {
     let results = reply.results();
     assert_eq!(results[0].rows[0][0], SqlValue::Int(50001));
     assert_eq!(results[1].rows[0][0], SqlValue::Null);
+    // The common CATCH idiom around a transaction.
+    let reply = run(
+        &mut sa,
+        "BEGIN TRY BEGIN TRAN; THROW 50001, N'x', 1; END TRY BEGIN CATCH IF XACT_STATE() <> 0 ROLLBACK; SELECT XACT_STATE() AS s, @@TRANCOUNT AS t END CATCH",
+    )
+    .await;
+    reply.no_errors();
+    assert_eq!(
+        reply.result().rows[0],
+        vec![SqlValue::Int(0), SqlValue::Int(0)]
+    );
 }
 
 #[tokio::test]

@@ -418,6 +418,14 @@ impl Env<'_> {
                     .filter(|p| !p.is_empty());
                 Typed::new(opt_str(procedure), SYSNAME)
             }
+            // 1 in a transaction, 0 outside; the stand-in has no uncommittable (-1) transactions.
+            "XACT_STATE" => {
+                expect_args(0..=0)?;
+                Typed::new(
+                    SqlValue::Int((session.trancount > 0) as i64),
+                    SqlType::SmallInt,
+                )
+            }
             "GETDATE" | "CURRENT_TIMESTAMP" => {
                 expect_args(0..=0)?;
                 Typed::new(SqlValue::DateTime(super::catalog::now()), SqlType::DateTime)
