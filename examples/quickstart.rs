@@ -1,17 +1,25 @@
-//! The main job in a few lines: create a linked server to the BizTalk SQL instance, map a
-//! login, turn on `rpc out`, list what is there (as JSON) and drop it again (also when a step
-//! in between fails).
+//! The main job: what the "Backup BizTalk Server" job needs from a management instance, in
+//! three calls.
 //!
-//! `cargo run --example quickstart` runs against two in-process SQL Server stand-ins (MGMT01,
-//! the management instance, and BTS01, its BizTalk peer). Set `LSV_CONNECTION` to an ADO.NET
-//! connection string to run it against a real instance instead; `LSV_LINKED_SERVER` (default
-//! `BTS01`) names the linked server it creates there, and `LSV_REMOTE_USER` /
-//! `LSV_REMOTE_PASSWORD` the remote login it maps (default: a self mapping).
+//! 1. `ensure` one linked server: created with RPC and RPC Out on, the mapping for every login
+//!    dropped and one login mapped to itself; then verified with a real remote procedure call
+//!    through it; a second `ensure` finds nothing to do.
+//! 2. `biztalk_sync`: the same for every instance BizTalkMgmtDb lists, verified per server.
+//! 3. `export`: a script that re-creates the links elsewhere.
+//!
+//! `cargo run --example quickstart` runs against three in-process SQL Server stand-ins:
+//! MGMT01 (the management instance, holding BizTalkMgmtDb) and BTS01 / BTS02 (holding the
+//! MessageBox and tracking databases), so every link really crosses a second TDS hop. Set
+//! `LSV_CONNECTION` to an ADO.NET connection string to run it against a real instance instead;
+//! `LSV_LINKED_SERVER` (default `BTS01`) names the linked server of step 1 there. Nothing is
+//! dropped at the end: running it again shows the converged state.
 
-use linkedsrv::spec::{LinkedServerSpec, RemoteCredentials};
+use std::path::PathBuf;
+
+use linkedsrv::biztalk::SyncOptions;
+use linkedsrv::converge::EnsureFlags;
 use linkedsrv::Client;
 use tds_standin::{spawn, InstanceConfig, StandIn};
-use zeroize::Zeroizing;
 
 const STANDIN_PASSWORD: &str = "Str0ng!Passw0rd";
 
@@ -23,90 +31,171 @@ fn main() {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    // The stand-ins live until the end of `run`; dropping them stops them.
-    let (connection_string, credentials, _standins) = match std::env::var("LSV_CONNECTION") {
-        Ok(text) => {
-            let credentials = match std::env::var("LSV_REMOTE_USER") {
-                Ok(user) => RemoteCredentials::Remote {
-                    user: Some(user),
-                    password: std::env::var("LSV_REMOTE_PASSWORD")
-                        .ok()
-                        .map(Zeroizing::new),
-                },
-                Err(_) => RemoteCredentials::SelfMapping,
-            };
-            (text, credentials, Vec::new())
-        }
+    // The stand-ins and their fixture files live until the end of `run`.
+    let (connection_string, _farm) = match std::env::var("LSV_CONNECTION") {
+        Ok(text) => (text, None),
         Err(_) => {
-            let (text, standins) = start_standins()?;
-            let credentials = RemoteCredentials::Remote {
-                user: Some("sa".into()),
-                password: Some(Zeroizing::new(STANDIN_PASSWORD.into())),
-            };
-            (text, credentials, standins)
+            let farm = Farm::start()?;
+            (
+                farm.mgmt.connection_string("sa", STANDIN_PASSWORD),
+                Some(farm),
+            )
         }
     };
     let linked = std::env::var("LSV_LINKED_SERVER").unwrap_or_else(|_| "BTS01".into());
-
     let client = Client::connect(&connection_string)?;
-    println!("1. connected");
+    let login = client.login_name()?;
+    println!("Connected to the management instance as '{login}'.\n");
 
-    client.create(
-        &linked,
-        &LinkedServerSpec::from_json(r#"{"product": "SQL Server"}"#)?,
-    )?;
-    println!("2. created linked server '{linked}'");
-
-    // Whatever happens next, the link created above is dropped again (on a real instance it
-    // would otherwise be left behind); a failure of the drop is reported too.
-    let outcome = use_link(&client, &linked, credentials);
-    match client.drop_server(&linked, true) {
-        Ok(()) => println!("7. dropped '{linked}' and its login mappings"),
-        // The step's error is returned below; the drop's is reported here so neither is lost.
-        Err(drop_error) if outcome.is_err() => {
-            eprintln!("dropping '{linked}' after a failed step failed too: {drop_error}")
-        }
-        Err(drop_error) => return Err(drop_error.into()),
-    }
-    outcome
-}
-
-/// Steps 3-6 on the link just created.
-fn use_link(
-    client: &Client,
-    linked: &str,
-    credentials: RemoteCredentials,
-) -> Result<(), Box<dyn std::error::Error>> {
-    client.map_login(linked, None, credentials)?;
-    println!("3. mapped every local login to the remote login");
-
-    client.set_rpc(linked, None, Some(true))?;
-    println!("4. set 'rpc out' on");
-
-    match client.test(linked) {
-        Ok(()) => println!("5. sp_testlinkedserver: reachable"),
-        Err(error) => println!("5. sp_testlinkedserver: not reachable ({error})"),
-    }
-
-    let servers = client.list()?;
     println!(
-        "6. linked servers:\n{}",
-        serde_json::to_string_pretty(&servers)?
+        "1. Ensure linked server '{linked}' (RPC and RPC Out on, only '{login}' mapped, to itself)"
     );
+    let desired = serde_json::json!({
+        "name": linked,
+        "product": "SQL Server",
+        "options": {"rpc": true, "rpc out": true},
+        "logins": [{"local_login": login, "uses_self_credential": true}],
+    })
+    .to_string();
+    let exact = EnsureFlags::from_bits(EnsureFlags::EXACT_LOGINS)?;
+    let report = client.ensure(&desired, exact)?;
+    for server in &report.servers {
+        println!(
+            "   {}: {:?} in {} requests",
+            server.name, server.action, report.requests
+        );
+        for change in &server.changes {
+            println!("   - {change}");
+        }
+        println!(
+            "   T-SQL that ran (values as literals):\n{}",
+            indent(&server.sql)
+        );
+    }
+    let probe = client.probe(&linked)?;
+    match (&probe.remote_server_name, probe.ok) {
+        (Some(remote), true) => println!(
+            "   Verified: sp_testlinkedserver passed and a procedure called through the link \
+             answered from @@SERVERNAME = '{remote}'."
+        ),
+        _ => println!(
+            "   Verification failed at stage {:?}: {}",
+            probe.stage,
+            probe.message.as_deref().unwrap_or("")
+        ),
+    }
+    let again = client.ensure(&desired, exact)?;
+    println!(
+        "   Ensuring it again: {:?} in {} request.\n",
+        again.servers[0].action, again.requests
+    );
+
+    println!("2. BizTalk backup pre-step over BizTalkMgmtDb.dbo.admv_BackupDatabases");
+    // The BizTalk documentation advises against the mapping for every login.
+    let options = SyncOptions {
+        drop_global_mapping: true,
+        ..SyncOptions::default()
+    };
+    match client.biztalk_sync(&options, EnsureFlags::default()) {
+        Ok(sync) => {
+            for server in &sync.servers {
+                let outcome = if server.probe.ok {
+                    format!(
+                        "ok, remote @@SERVERNAME '{}'",
+                        server.probe.remote_server_name.as_deref().unwrap_or("?")
+                    )
+                } else {
+                    format!(
+                        "FAILED at {:?}: {}",
+                        server.probe.stage,
+                        server.probe.message.as_deref().unwrap_or("")
+                    )
+                };
+                println!(
+                    "   {:<10} {:<10} databases {:<40} {outcome}",
+                    server.name,
+                    server.action.map_or("-".into(), |a| format!("{a:?}")),
+                    server.databases.join(", ")
+                );
+            }
+            println!(
+                "   all ok: {}, {} requests, job login '{}'\n",
+                sync.ok, sync.requests, sync.job_login
+            );
+        }
+        Err(error) => println!("   could not read the backup list: {error}\n"),
+    }
+
+    println!("3. Export (re-runnable T-SQL; passwords are never written out)");
+    println!("{}", indent(&client.export(None)?));
     Ok(())
 }
 
-/// MGMT01 resolves the network name BTS01 to a second stand-in, so the link really works.
-fn start_standins() -> std::io::Result<(String, Vec<StandIn>)> {
-    let peer = spawn(InstanceConfig::new("BTS01"))?;
-    let mgmt = spawn(InstanceConfig::new("MGMT01").with_peer("BTS01", peer.addr()))?;
-    println!(
-        "0. started stand-ins MGMT01 at {} and BTS01 at {}",
-        mgmt.addr(),
-        peer.addr()
-    );
-    Ok((
-        mgmt.connection_string("sa", STANDIN_PASSWORD),
-        vec![mgmt, peer],
-    ))
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("      {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// MGMT01 holding BizTalkMgmtDb, which lists databases on BTS01 and BTS02; both reachable
+/// through linked servers by their names.
+struct Farm {
+    mgmt: StandIn,
+    _peers: [StandIn; 2],
+    fixtures: [PathBuf; 2],
+}
+
+impl Farm {
+    fn start() -> std::io::Result<Farm> {
+        let fixture = |tag: &str, json: serde_json::Value| -> std::io::Result<PathBuf> {
+            let path = std::env::temp_dir().join(format!(
+                "linkedsrv-quickstart-{tag}-{}.json",
+                std::process::id()
+            ));
+            std::fs::write(&path, json.to_string())?;
+            Ok(path)
+        };
+        let remote_databases = fixture(
+            "remote",
+            serde_json::json!({"databases": ["BizTalkMsgBoxDb", "BizTalkDTADb"],
+                               "backup_databases": []}),
+        )?;
+        let management = fixture(
+            "mgmt",
+            serde_json::json!({"backup_databases": [
+                {"ServerName": "BTS01", "DatabaseName": "BizTalkMsgBoxDb"},
+                {"ServerName": "BTS02", "DatabaseName": "BizTalkDTADb"}]}),
+        )?;
+        let peer = |name: &str| {
+            let mut config = InstanceConfig::new(name);
+            config.biztalk = Some(remote_databases.clone());
+            spawn(config)
+        };
+        let (bts01, bts02) = (peer("BTS01")?, peer("BTS02")?);
+        let mut config = InstanceConfig::new("MGMT01")
+            .with_peer("BTS01", bts01.addr())
+            .with_peer("BTS02", bts02.addr());
+        config.biztalk = Some(management.clone());
+        let mgmt = spawn(config)?;
+        println!(
+            "Started SQL Server stand-ins MGMT01 ({}), BTS01 ({}) and BTS02 ({}).",
+            mgmt.addr(),
+            bts01.addr(),
+            bts02.addr()
+        );
+        Ok(Farm {
+            mgmt,
+            _peers: [bts01, bts02],
+            fixtures: [remote_databases, management],
+        })
+    }
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        for path in &self.fixtures {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }

@@ -240,6 +240,63 @@ pub enum Change {
     },
 }
 
+/// One line for a person: `option 'rpc out': false -> true`, `mapping of login 'sa' added:
+/// self`, `field data_source: 'a' -> 'b'`.
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn mapping(m: &LoginMapping) -> String {
+            match (&m.uses_self_credential, &m.remote_user) {
+                (true, _) => "its own credentials".into(),
+                (false, Some(user)) => format!("remote login '{user}'"),
+                (false, None) => "no security context".into(),
+            }
+        }
+        fn value(v: &Option<String>) -> String {
+            v.as_ref().map_or("NULL".into(), |v| format!("'{v}'"))
+        }
+        match self {
+            Change::Field { field, from, to } => {
+                write!(f, "{field}: {} -> {}", value(from), value(to))
+            }
+            Change::Option { option, from, to } => match from {
+                Some(from) => write!(f, "option '{option}': {from} -> {to}"),
+                None => write!(f, "option '{option}': {to}"),
+            },
+            Change::Mapping {
+                mapping: kind,
+                local_login,
+                from,
+                to,
+                sets_password,
+            } => {
+                let who = local_login
+                    .as_ref()
+                    .map_or("every login".into(), |l| format!("login '{l}'"));
+                let password = if *sets_password {
+                    " (password sent)"
+                } else {
+                    ""
+                };
+                match (kind, from, to) {
+                    (MappingChange::Removed, Some(from), _) => {
+                        write!(f, "mapping of {who} removed (was {})", mapping(from))
+                    }
+                    (MappingChange::Changed, Some(from), Some(to)) => write!(
+                        f,
+                        "mapping of {who}: {} -> {}{password}",
+                        mapping(from),
+                        mapping(to)
+                    ),
+                    (_, _, Some(to)) => {
+                        write!(f, "mapping of {who} added: {}{password}", mapping(to))
+                    }
+                    _ => write!(f, "mapping of {who} {kind:?}"),
+                }
+            }
+        }
+    }
+}
+
 /// Everything `ensure` will do to one server.
 #[derive(Debug, Clone)]
 pub struct ServerPlan {
@@ -1241,6 +1298,23 @@ mod tests {
             EnsureFlags::ALLOW_RECREATE | EnsureFlags::EXACT_LOGINS
         )
         .is_ok());
+    }
+
+    #[test]
+    fn changes_read_as_sentences() {
+        let plan = plan(&state(vec![]), FULL, EnsureFlags::EXACT_LOGINS).unwrap();
+        let lines: Vec<String> = plan.changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "option 'rpc': true",
+                "option 'rpc out': true",
+                "option 'query timeout': 30",
+                "mapping of every login removed (was its own credentials)",
+                "mapping of login 'sa' added: its own credentials",
+                "mapping of login 'app' added: remote login 'u' (password sent)",
+            ]
+        );
     }
 
     #[test]

@@ -229,6 +229,32 @@ impl Client {
         })
     }
 
+    /// The login this client is connected as (`SUSER_SNAME()`), e.g. to map it to itself.
+    pub fn login_name(&self) -> Result<String, Error> {
+        self.run(|mut session| async move {
+            session
+                .request(|mut client| async move {
+                    let outcome = async {
+                        let read = |e| exec::request_error(e).context("reading SUSER_SNAME()");
+                        let row = client
+                            .simple_query("SELECT SUSER_SNAME() AS login_name;")
+                            .await
+                            .map_err(read)?
+                            .into_row()
+                            .await
+                            .map_err(read)?;
+                        row.and_then(|r| r.try_get::<&str, _>(0).ok().flatten().map(str::to_string))
+                            .ok_or_else(|| {
+                                Error::new(Status::Internal, "SUSER_SNAME() returned no login")
+                            })
+                    }
+                    .await;
+                    (client, outcome)
+                })
+                .await
+        })
+    }
+
     /// A T-SQL script that re-creates one linked server (`Some(name)`, `Status::NotFound` if
     /// absent) or all of them with their options and login mappings; see `export`.
     pub fn export(&self, name: Option<&str>) -> Result<String, Error> {
