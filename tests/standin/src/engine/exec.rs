@@ -29,7 +29,7 @@ pub mod cur_cmd {
     pub const USE: u16 = 0xC5;
     pub const PRINT: u16 = 0xC7;
     pub const IF: u16 = 0xBC;
-    /// THROW and RAISERROR (the token SQL Server uses for RAISERROR).
+    /// THROW and RAISERROR: our choice, the values are not published for these statements.
     pub const THROW: u16 = 0xC3;
 }
 
