@@ -362,6 +362,25 @@ fn an_exported_script_rebuilds_the_catalog_elsewhere_and_changes_nothing_when_re
     );
 }
 
+#[test]
+fn the_reported_sql_is_what_runs_and_a_dba_can_run_it() {
+    let standin = start_with_logins();
+    let client = connect(&standin);
+    let desired = format!("[{}, {}]", full("BTS01"), full("BTS02"));
+    let dry = client
+        .ensure(&desired, flags(EXACT | EnsureFlags::DRY_RUN))
+        .unwrap();
+    let other = start_with_logins();
+    for server in &dry.servers {
+        run_script(&other, &server.sql);
+    }
+    client.ensure(&desired, flags(EXACT)).unwrap();
+    assert_eq!(
+        comparable(connect(&other).list().unwrap()),
+        comparable(client.list().unwrap())
+    );
+}
+
 /// Runs a script as a DBA would, with a client nobody here wrote a wrapper for.
 fn run_script(standin: &StandIn, script: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
