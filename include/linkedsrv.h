@@ -183,13 +183,32 @@
  */
 #define LSV_ERR_CANCELLED 14
 
+/**
+ * lsv_ensure() flag: plan and report only; send nothing that changes state (one request).
+ */
+#define LSV_ENSURE_DRY_RUN 1
 
+/**
+ * lsv_ensure() flag: also remove the login mappings the desired state does not list. Without a
+ * `"local_login": null` entry this drops the mapping for every login, as the BizTalk and SQL
+ * Server documentation advise.
+ */
+#define LSV_ENSURE_EXACT_LOGINS 2
 
+/**
+ * lsv_ensure() flag: when product, provider, data_source, location, provider_string or catalog
+ * differ, converge them by dropping and re-creating the server (options and mappings are kept;
+ * refused before any change if a stored password would be lost that the desired state does
+ * not supply). Without it such a difference fails with LSV_ERR_INVALID_ARGUMENT.
+ */
+#define LSV_ENSURE_ALLOW_RECREATE 4
 
-
-
-
-
+/**
+ * lsv_ensure() flag: re-send the password of every listed remote-user mapping. Passwords
+ * cannot be read back, so without it a mapping whose remote user already matches is left
+ * unchanged.
+ */
+#define LSV_ENSURE_SET_PASSWORDS 8
 
 /**
  * A connection to the SQL Server instance that holds the linked servers. Opaque: created by

@@ -14,20 +14,28 @@ use crate::desired::parse_desired;
 use crate::error::Error;
 
 /// lsv_ensure() flag: plan and report only; send nothing that changes state (one request).
-pub const LSV_ENSURE_DRY_RUN: u32 = EnsureFlags::DRY_RUN;
+pub const LSV_ENSURE_DRY_RUN: u32 = 1;
 /// lsv_ensure() flag: also remove the login mappings the desired state does not list. Without a
 /// `"local_login": null` entry this drops the mapping for every login, as the BizTalk and SQL
 /// Server documentation advise.
-pub const LSV_ENSURE_EXACT_LOGINS: u32 = EnsureFlags::EXACT_LOGINS;
+pub const LSV_ENSURE_EXACT_LOGINS: u32 = 2;
 /// lsv_ensure() flag: when product, provider, data_source, location, provider_string or catalog
 /// differ, converge them by dropping and re-creating the server (options and mappings are kept;
 /// refused before any change if a stored password would be lost that the desired state does
 /// not supply). Without it such a difference fails with LSV_ERR_INVALID_ARGUMENT.
-pub const LSV_ENSURE_ALLOW_RECREATE: u32 = EnsureFlags::ALLOW_RECREATE;
+pub const LSV_ENSURE_ALLOW_RECREATE: u32 = 4;
 /// lsv_ensure() flag: re-send the password of every listed remote-user mapping. Passwords
 /// cannot be read back, so without it a mapping whose remote user already matches is left
 /// unchanged.
-pub const LSV_ENSURE_SET_PASSWORDS: u32 = EnsureFlags::SET_PASSWORDS;
+pub const LSV_ENSURE_SET_PASSWORDS: u32 = 8;
+
+// The header's values are the library's flags; a change to either would stop the build.
+const _: () = {
+    assert!(LSV_ENSURE_DRY_RUN == EnsureFlags::DRY_RUN);
+    assert!(LSV_ENSURE_EXACT_LOGINS == EnsureFlags::EXACT_LOGINS);
+    assert!(LSV_ENSURE_ALLOW_RECREATE == EnsureFlags::ALLOW_RECREATE);
+    assert!(LSV_ENSURE_SET_PASSWORDS == EnsureFlags::SET_PASSWORDS);
+};
 
 fn flags_arg(flags: u32) -> Result<EnsureFlags, Error> {
     EnsureFlags::from_bits(flags).map_err(|e| e.context("flags"))

@@ -69,6 +69,42 @@ static void cycle(lsv_client *client)
     succeeded(lsv_drop(client, name, 1, &err), &err, "lsv_drop BTS_C with its logins");
 }
 
+/* Desired state: ensure a link, ensure it again (unchanged, one request), export, drop. */
+static void desired_state(lsv_client *client)
+{
+    const char *desired =
+        "{\"name\":\"BTS_E\",\"product\":\"SQL Server\","
+        "\"options\":{\"rpc\":true,\"rpc out\":true,\"query timeout\":30},"
+        "\"logins\":[{\"local_login\":\"sa\",\"uses_self_credential\":false,"
+        "\"remote_user\":\"bts_remote\",\"remote_password\":\"Rem0te!Secret\"}]}";
+    lsv_error *err = NULL;
+    char *report = NULL;
+    char *sql = NULL;
+
+    if (succeeded(lsv_ensure(client, desired, LSV_ENSURE_EXACT_LOGINS, &report, &err), &err,
+                  "lsv_ensure BTS_E")) {
+        check(contains(report, "\"action\":\"created\"") && contains(report, "\"requests\":2"),
+              "created in one read and one write");
+        check(!contains(report, "Rem0te!Secret"), "the report holds no password");
+        lsv_string_free(report);
+        report = NULL;
+    }
+    if (succeeded(lsv_ensure(client, desired, LSV_ENSURE_EXACT_LOGINS, &report, &err), &err,
+                  "lsv_ensure BTS_E again")) {
+        check(contains(report, "\"action\":\"unchanged\"") && contains(report, "\"requests\":1"),
+              "converged: unchanged in one request");
+        lsv_string_free(report);
+    }
+    if (succeeded(lsv_export(client, "BTS_E", &sql, &err), &err, "lsv_export BTS_E")) {
+        check(contains(sql, "N'BTS_E'") && !contains(sql, "Rem0te!Secret"),
+              "the script names the server and holds no password");
+        lsv_string_free(sql);
+    }
+    check(lsv_ensure(client, desired, 16u, &report, NULL) == LSV_ERR_INVALID_ARGUMENT,
+          "an unknown flag bit is rejected");
+    succeeded(lsv_drop(client, "BTS_E", 1, &err), &err, "lsv_drop BTS_E");
+}
+
 static void error_paths(lsv_client *client)
 {
     lsv_error *err = NULL;
@@ -123,6 +159,7 @@ int main(int argc, char **argv)
         return 1;
 
     cycle(client);
+    desired_state(client);
     error_paths(client);
 
     lsv_client_free(client);
