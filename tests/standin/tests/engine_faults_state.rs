@@ -324,12 +324,7 @@ END CATCH";
     let rpc = || {
         Request::Rpc(vec![RpcCall {
             procedure: ProcRef::Id(10),
-            params: vec![tds_standin::types::RpcParam {
-                name: String::new(),
-                output: false,
-                ty: tds_standin::types::SqlType::NVarChar(None),
-                value: SqlValue::String(batch.into()),
-            }],
+            params: vec![nvarchar_param("", batch)],
         }])
     };
     let exists = |instance: &Instance| instance.servers().iter().any(|s| s.name == "S1");

@@ -121,6 +121,61 @@ async fn four_part_call_returns_the_remote_name_in_every_mode() {
     }
 }
 
+/// What the library relies on for its one-request writes: tiberius sends the statement as
+/// sp_executesql with typed parameters; a caught error does not fail the call, a re-raised one
+/// arrives with the original number, and the CATCH block's undo really ran. A hop refused by
+/// the link (7411) or by the peer is caught too.
+#[tokio::test(flavor = "multi_thread")]
+async fn try_catch_over_tiberius_and_through_a_link() {
+    let (_b, a) = pair(EncryptMode::On, EncryptMode::On);
+    let mut client = client(&a, EncryptMode::On).await;
+    let undo_batch = "DECLARE @step int = 0, @rc int;
+BEGIN TRY
+    EXEC @rc = master.sys.sp_addlinkedserver @server = @P1, @srvproduct = N'SQL Server';
+    SET @step = 1;
+    EXEC master.sys.sp_addlinkedsrvlogin @rmtsrvname = @P1, @useself = N'true', @locallogin = @P2;
+END TRY
+BEGIN CATCH
+    IF @step >= 1 EXEC master.sys.sp_dropserver @server = @P1, @droplogins = N'droplogins';
+    THROW;
+END CATCH;";
+    let err = client
+        .execute(undo_batch, &[&"NEW1", &"nobody"])
+        .await
+        .expect_err("the re-raised error");
+    let tiberius::error::Error::Server(token) = err else {
+        panic!("not a server error: {err:?}")
+    };
+    assert_eq!((token.code(), token.class(), token.state()), (15007, 16, 1));
+    assert_eq!(token.procedure(), "sys.sp_addlinkedsrvlogin");
+    assert!(a.instance().servers().iter().all(|s| s.name != "NEW1"));
+    // The connection is usable and the same batch succeeds with a real login.
+    client.execute(undo_batch, &[&"NEW1", &"sa"]).await.unwrap();
+    assert!(a.instance().servers().iter().any(|s| s.name == "NEW1"));
+
+    client
+        .execute("EXEC sp_addlinkedserver @P1", &[&"B"])
+        .await
+        .unwrap();
+    let caught = "BEGIN TRY EXEC [B].master.dbo.sp_nosuch END TRY BEGIN CATCH SELECT ERROR_NUMBER() END CATCH";
+    let rows = first_result(&mut client, caught).await;
+    assert_eq!(
+        rows[0].get::<i32, _>(0),
+        Some(2812),
+        "the peer's error, caught"
+    );
+    client
+        .execute("EXEC sp_serveroption N'B', N'rpc out', N'false'", &[])
+        .await
+        .unwrap();
+    let rows = first_result(&mut client, caught).await;
+    assert_eq!(
+        rows[0].get::<i32, _>(0),
+        Some(7411),
+        "the link's refusal, caught"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_renamed_link_still_reaches_its_server() {
     let (_b, a) = pair(EncryptMode::On, EncryptMode::On);
@@ -311,59 +366,4 @@ async fn four_part_output_reaches_the_local_variable() {
         let rows = first_result(&mut client, batch).await;
         assert_eq!(rows[0].get::<&str, _>(0), Some("B"), "{batch}");
     }
-}
-
-/// What the library relies on for its one-request writes: tiberius sends the statement as
-/// sp_executesql with typed parameters; a caught error does not fail the call, a re-raised one
-/// arrives with the original number, and the CATCH block's undo really ran. A hop refused by
-/// the link (7411) or by the peer is caught too.
-#[tokio::test(flavor = "multi_thread")]
-async fn try_catch_over_tiberius_and_through_a_link() {
-    let (_b, a) = pair(EncryptMode::On, EncryptMode::On);
-    let mut client = client(&a, EncryptMode::On).await;
-    let undo_batch = "DECLARE @step int = 0, @rc int;
-BEGIN TRY
-    EXEC @rc = master.sys.sp_addlinkedserver @server = @P1, @srvproduct = N'SQL Server';
-    SET @step = 1;
-    EXEC master.sys.sp_addlinkedsrvlogin @rmtsrvname = @P1, @useself = N'true', @locallogin = @P2;
-END TRY
-BEGIN CATCH
-    IF @step >= 1 EXEC master.sys.sp_dropserver @server = @P1, @droplogins = N'droplogins';
-    THROW;
-END CATCH;";
-    let err = client
-        .execute(undo_batch, &[&"NEW1", &"nobody"])
-        .await
-        .expect_err("the re-raised error");
-    let tiberius::error::Error::Server(token) = err else {
-        panic!("not a server error: {err:?}")
-    };
-    assert_eq!((token.code(), token.class(), token.state()), (15007, 16, 1));
-    assert_eq!(token.procedure(), "sys.sp_addlinkedsrvlogin");
-    assert!(a.instance().servers().iter().all(|s| s.name != "NEW1"));
-    // The connection is usable and the same batch succeeds with a real login.
-    client.execute(undo_batch, &[&"NEW1", &"sa"]).await.unwrap();
-    assert!(a.instance().servers().iter().any(|s| s.name == "NEW1"));
-
-    client
-        .execute("EXEC sp_addlinkedserver @P1", &[&"B"])
-        .await
-        .unwrap();
-    let caught = "BEGIN TRY EXEC [B].master.dbo.sp_nosuch END TRY BEGIN CATCH SELECT ERROR_NUMBER() END CATCH";
-    let rows = first_result(&mut client, caught).await;
-    assert_eq!(
-        rows[0].get::<i32, _>(0),
-        Some(2812),
-        "the peer's error, caught"
-    );
-    client
-        .execute("EXEC sp_serveroption N'B', N'rpc out', N'false'", &[])
-        .await
-        .unwrap();
-    let rows = first_result(&mut client, caught).await;
-    assert_eq!(
-        rows[0].get::<i32, _>(0),
-        Some(7411),
-        "the link's refusal, caught"
-    );
 }

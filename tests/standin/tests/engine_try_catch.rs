@@ -6,18 +6,7 @@ mod engine_support;
 
 use engine_support::*;
 use tds_standin::engine::{Instance, Session};
-use tds_standin::types::{
-    done_status, AfterReply, ProcRef, ReplyItem, Request, RpcCall, RpcParam, SqlType, SqlValue,
-};
-
-fn nvarchar(name: &str, value: &str) -> RpcParam {
-    RpcParam {
-        name: name.into(),
-        output: false,
-        ty: SqlType::NVarChar(Some(4000)),
-        value: SqlValue::String(value.into()),
-    }
-}
+use tds_standin::types::{done_status, AfterReply, ProcRef, ReplyItem, Request, RpcCall, SqlValue};
 
 /// sp_executesql by ProcID 10 (as tiberius and SqlClient send it): statement, declarations,
 /// then the named values.
@@ -27,8 +16,8 @@ async fn executesql(
     decls: &str,
     values: &[(&str, &str)],
 ) -> Reply {
-    let mut params = vec![nvarchar("", statement), nvarchar("", decls)];
-    params.extend(values.iter().map(|(n, v)| nvarchar(n, v)));
+    let mut params = vec![nvarchar_param("", statement), nvarchar_param("", decls)];
+    params.extend(values.iter().map(|(n, v)| nvarchar_param(n, v)));
     Reply(
         session
             .execute(Request::Rpc(vec![RpcCall {

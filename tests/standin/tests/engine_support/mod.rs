@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use tds_standin::engine::{Instance, Session};
-use tds_standin::types::{DoneKind, ReplyItem, Request, ResultSet, ServerMessage, SqlValue};
+use tds_standin::types::{
+    DoneKind, ReplyItem, Request, ResultSet, RpcParam, ServerMessage, SqlType, SqlValue,
+};
 use tds_standin::{InstanceConfig, ServerRole};
 
 pub const SA_PASSWORD: &str = "Str0ng!Passw0rd";
@@ -148,4 +150,14 @@ pub fn column<'a>(result: &'a ResultSet, row: usize, name: &str) -> &'a SqlValue
 
 pub fn s(text: &str) -> SqlValue {
     SqlValue::String(text.to_string())
+}
+
+/// An nvarchar(max) RPC parameter (`name` empty for a positional one).
+pub fn nvarchar_param(name: &str, value: &str) -> RpcParam {
+    RpcParam {
+        name: name.into(),
+        output: false,
+        ty: SqlType::NVarChar(None),
+        value: SqlValue::String(value.into()),
+    }
 }
