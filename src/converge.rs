@@ -853,6 +853,132 @@ fn plan_recreate(
     })
 }
 
+/// Whether the catalog shows the effect of `call` (so it ran, given it was planned because the
+/// catalog did not show it before).
+fn visible(state: &CatalogState, call: &Call) -> bool {
+    let server = |name: &str| state.find_server(name);
+    let mapping = |name: &str, local: &Option<String>| {
+        server(name).and_then(|s| {
+            s.logins
+                .iter()
+                .find(|m| same_local(state, &m.local_login, local))
+        })
+    };
+    match call {
+        Call::AddServer(add) => server(&add.name).is_some(),
+        Call::DropServer { server: name, .. } => server(name).is_none(),
+        Call::SetOption {
+            option: ServerOption::Name,
+            value,
+            ..
+        } => value.as_deref().is_some_and(|to| server(to).is_some()),
+        Call::SetOption {
+            server: name,
+            option,
+            value,
+        } => server(name).is_some_and(|s| current_value(s, *option).to_parameter() == *value),
+        Call::AddLogin {
+            server: name,
+            local_login,
+            target,
+        } => mapping(name, local_login).is_some_and(|m| MappingTarget::of(m).same_login_as(target)),
+        Call::DropLogin {
+            server: name,
+            local_login,
+        } => server(name).is_some() && mapping(name, local_login).is_none(),
+    }
+}
+
+/// How to get back to "as it was" or "as desired" after a write broke off part-way (a lost
+/// connection runs no CATCH block): the calls to send, and whether they complete the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Calls in order, each to run once (no undo of their own).
+    pub calls: Vec<Call>,
+    /// `true`: every undoable step had run, so the rest is completed (roll forward); `false`:
+    /// the steps that ran are undone (roll back).
+    pub completes: bool,
+    /// How many of the undoable steps had run.
+    pub ran: usize,
+}
+
+/// Plans the recovery of a write of `order` (as `batch::run_order` gave it) from the catalog
+/// read afterwards. Steps run in order, so the last one whose effect is visible tells how far
+/// the write got. Steps whose undo is impossible run last: if the break came among them, the
+/// write is completed instead of undone (what they did cannot be taken back). A re-create's
+/// steps after its rename count only once the rename shows (before it, the old server still
+/// carries the name).
+pub fn plan_recovery(state: &CatalogState, order: &[&PlannedStep]) -> Recovery {
+    let undoable: Vec<&PlannedStep> = order
+        .iter()
+        .copied()
+        .filter(|s| s.undo != Undo::Impossible)
+        .collect();
+    let renames: Vec<&Call> = undoable
+        .iter()
+        .map(|s| &s.call)
+        .filter(|c| {
+            matches!(
+                c,
+                Call::SetOption {
+                    option: ServerOption::Name,
+                    ..
+                }
+            )
+        })
+        .collect();
+    let parked_under = |call: &Call| -> Option<&Call> {
+        let name = match call {
+            Call::AddServer(add) => &add.name,
+            Call::SetOption { server, .. }
+            | Call::AddLogin { server, .. }
+            | Call::DropLogin { server, .. }
+            | Call::DropServer { server, .. } => server,
+        };
+        renames.iter().copied().find(|rename| {
+            matches!(rename, Call::SetOption { server: old, .. }
+                if *rename != call && state.names_equal(old, name))
+        })
+    };
+    let ran = undoable
+        .iter()
+        .rposition(|step| {
+            visible(state, &step.call)
+                && parked_under(&step.call).map_or(true, |rename| visible(state, rename))
+        })
+        .map_or(0, |last| last + 1);
+    if ran < undoable.len() {
+        let calls = undoable[..ran]
+            .iter()
+            .rev()
+            .filter_map(|step| match &step.undo {
+                Undo::By(call) => Some(call.clone()),
+                _ => None,
+            })
+            .collect();
+        return Recovery {
+            calls,
+            completes: false,
+            ran,
+        };
+    }
+    let calls = order
+        .iter()
+        .filter(|s| s.undo == Undo::Impossible)
+        .filter(|s| {
+            // A resent password cannot be seen, so such calls are sent again.
+            !matches!(s.call, Call::DropServer { .. } | Call::DropLogin { .. })
+                || !visible(state, &s.call)
+        })
+        .map(|s| s.call.clone())
+        .collect();
+    Recovery {
+        calls,
+        completes: true,
+        ran,
+    }
+}
+
 fn call_local_login(call: &Call) -> &Option<String> {
     match call {
         Call::AddLogin { local_login, .. } | Call::DropLogin { local_login, .. } => local_login,
@@ -1315,6 +1441,162 @@ mod tests {
                 "mapping of login 'app' added: remote login 'u' (password sent)",
             ]
         );
+    }
+
+    /// The catalog after the first `ran` steps of `plan` (simulated on the plan's own effects).
+    fn recovery_after(current: Vec<LinkedServer>, json: &str, bits: u32) -> Vec<Recovery> {
+        let before = state(current);
+        let plan = plan(&before, json, bits).unwrap();
+        let order = crate::batch::run_order([&plan]);
+        (0..=order.len())
+            .map(|ran| {
+                let mut after = before.clone();
+                for step in &order[..ran] {
+                    apply(&mut after, &step.call);
+                }
+                plan_recovery(&after, &order)
+            })
+            .collect()
+    }
+
+    /// What a call does to the catalog, as far as `visible` looks.
+    fn apply(state: &mut CatalogState, call: &Call) {
+        let find = |state: &mut CatalogState, name: &str| {
+            let index = state
+                .servers
+                .iter()
+                .position(|s| same_name(&s.name, name))
+                .unwrap();
+            index
+        };
+        match call {
+            Call::AddServer(add) => state.servers.push(LinkedServer {
+                logins: vec![mapping(None, true, None)],
+                ..server(&add.name)
+            }),
+            Call::DropServer { server, .. } => {
+                let i = find(state, server);
+                state.servers.remove(i);
+            }
+            Call::SetOption {
+                server,
+                option: ServerOption::Name,
+                value,
+            } => {
+                let i = find(state, server);
+                state.servers[i].name = value.clone().unwrap();
+            }
+            Call::SetOption {
+                server,
+                option,
+                value,
+            } => {
+                let i = find(state, server);
+                let s = &mut state.servers[i];
+                match option {
+                    ServerOption::RpcOut => s.rpc_out = value.as_deref() == Some("true"),
+                    ServerOption::Rpc => s.rpc = value.as_deref() == Some("true"),
+                    ServerOption::QueryTimeout => {
+                        s.query_timeout = value.as_deref().unwrap().parse().unwrap()
+                    }
+                    other => panic!("not simulated: {other:?}"),
+                }
+            }
+            Call::AddLogin {
+                server,
+                local_login,
+                target,
+            } => {
+                let i = find(state, server);
+                let logins = &mut state.servers[i].logins;
+                logins.retain(|m| m.local_login != *local_login);
+                logins.push(target.shown(local_login));
+            }
+            Call::DropLogin {
+                server,
+                local_login,
+            } => {
+                let i = find(state, server);
+                state.servers[i]
+                    .logins
+                    .retain(|m| m.local_login != *local_login);
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_undoes_what_ran_of_an_update_or_a_create() {
+        let mut current = server("OLD");
+        current.rpc_out = false;
+        let json = r#"[{"name":"OLD","options":{"rpc out":true,"query timeout":9},
+                        "logins":[{"local_login":"sa","uses_self_credential":true}]}]"#;
+        let recoveries = recovery_after(vec![current], json, 0);
+        assert_eq!(recoveries.len(), 4);
+        assert_eq!(recoveries[0].calls, []);
+        assert_eq!(recoveries[1].ran, 1);
+        assert_eq!(
+            recoveries[2].calls,
+            [
+                Call::SetOption {
+                    server: "OLD".into(),
+                    option: ServerOption::QueryTimeout,
+                    value: Some("0".into())
+                },
+                Call::SetOption {
+                    server: "OLD".into(),
+                    option: ServerOption::RpcOut,
+                    value: Some("false".into())
+                }
+            ]
+        );
+        assert!(recoveries[3].completes && recoveries[3].calls.is_empty());
+
+        let created = recovery_after(vec![], FULL, EnsureFlags::EXACT_LOGINS);
+        for partial in &created[1..created.len() - 1] {
+            assert_eq!(
+                partial.calls,
+                [Call::DropServer {
+                    server: "BTS01".into(),
+                    drop_logins: true
+                }],
+                "{partial:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn recovery_of_a_recreate_renames_back_or_completes() {
+        let mut current = server("BTS01");
+        current.logins = vec![mapping(Some("sa"), true, None)];
+        let json = r#"{"name":"BTS01","product":"","provider":"MSOLEDBSQL","data_source":"h"}"#;
+        let recoveries = recovery_after(vec![current], json, EnsureFlags::ALLOW_RECREATE);
+        assert_eq!(recoveries[0].calls, [], "the old server still has the name");
+        let rename_back = Call::SetOption {
+            server: "lsv_recreate_3".into(),
+            option: ServerOption::Name,
+            value: Some("BTS01".into()),
+        };
+        assert_eq!(recoveries[1].calls, [rename_back.clone()]);
+        assert_eq!(
+            recoveries[2].calls,
+            [
+                Call::DropServer {
+                    server: "BTS01".into(),
+                    drop_logins: true
+                },
+                rename_back
+            ]
+        );
+        let last = recoveries.len() - 1;
+        assert!(recoveries[last - 1].completes);
+        assert_eq!(
+            recoveries[last - 1].calls,
+            [Call::DropServer {
+                server: "lsv_recreate_3".into(),
+                drop_logins: true
+            }]
+        );
+        assert!(recoveries[last].calls.is_empty());
     }
 
     #[test]

@@ -11,7 +11,10 @@ use tiberius::Command;
 
 use crate::api::{Client, Session};
 use crate::batch::{self, Parameters};
-use crate::converge::{plan_server, Action, CatalogState, Change, EnsureFlags, ServerPlan};
+use crate::converge::{
+    plan_recovery, plan_server, Action, CatalogState, Change, EnsureFlags, PlannedStep, ServerPlan,
+    Undo,
+};
 use crate::desired::{parse_desired, DesiredServer};
 use crate::error::{Error, Status};
 use crate::exec::{self, TdsClient, LIST_SERVERS_SQL};
@@ -136,28 +139,28 @@ impl Session<'_> {
         .await
     }
 
-    /// Sends the plans' steps, one request per group; returns the requests made.
+    /// Sends the plans' steps, one request per group; returns the requests made. A write that
+    /// breaks off (lost connection, timeout) ran no CATCH block and may have stopped part-way,
+    /// so the catalog is read again and what ran is undone (or, if only steps that cannot be
+    /// undone were left, completed).
     pub(crate) async fn write_plans(&mut self, plans: &[ServerPlan]) -> Result<u32, Error> {
         let mut requests = 0;
         let mut done: Vec<&str> = Vec::new();
         for group in groups(plans) {
+            let order = batch::run_order(group.iter().copied());
             let mut parameters = Parameters::default();
-            let text = batch::render(&batch::run_order(group.iter().copied()), &mut parameters);
-            let (text, parameters) = (&text, &parameters);
-            let outcome = self
-                .request(|mut client| async move {
-                    let outcome = run_statement(&mut client, text, parameters).await;
-                    (client, outcome)
-                })
-                .await;
+            let text = batch::render(&order, &mut parameters);
+            let outcome = self.run_statement(&text, &parameters).await;
             requests += 1;
             if let Err(mut error) = outcome {
-                error.message.push_str(if exec::loses_connection(&error) {
-                    "; the write broke off, so it may have completed or been undone on the \
-                     server: run ensure again, it converges from whatever state it finds"
+                if exec::loses_connection(&error) {
+                    let recovery = self.recover(&order).await;
+                    error.message.push_str(&recovery);
                 } else {
-                    "; the write was undone, so these servers are as they were"
-                });
+                    error
+                        .message
+                        .push_str("; the write was undone, so these servers are as they were");
+                }
                 if !done.is_empty() {
                     error.message.push_str(&format!(
                         " (an earlier request of this call already converged {})",
@@ -169,6 +172,65 @@ impl Session<'_> {
             done.extend(group.iter().map(|p| p.name.as_str()));
         }
         Ok(requests)
+    }
+
+    async fn run_statement(&mut self, text: &str, parameters: &Parameters) -> Result<(), Error> {
+        self.request(|mut client| async move {
+            let outcome = run_statement(&mut client, text, parameters).await;
+            (client, outcome)
+        })
+        .await
+    }
+
+    /// Reads the catalog and undoes (or completes) a write that broke off; says what happened,
+    /// for the error message.
+    async fn recover(&mut self, order: &[&PlannedStep]) -> String {
+        let state = match self.read_state().await {
+            Ok((state, _)) => state,
+            Err(error) => {
+                return format!(
+                    "; the write broke off and the catalog could not be read to check how far \
+                     it got ({error}): run ensure again, it converges from whatever state it \
+                     finds"
+                )
+            }
+        };
+        let recovery = plan_recovery(&state, order);
+        if recovery.calls.is_empty() {
+            let outcome = if recovery.completes {
+                "; the write broke off after it had run completely"
+            } else {
+                "; the write broke off before it changed anything"
+            };
+            return outcome.to_string();
+        }
+        let steps: Vec<PlannedStep> = recovery
+            .calls
+            .iter()
+            .map(|call| PlannedStep {
+                call: call.clone(),
+                undo: Undo::Covered,
+            })
+            .collect();
+        let mut parameters = Parameters::default();
+        let text = batch::render(&steps.iter().collect::<Vec<_>>(), &mut parameters);
+        let outcome = self.run_statement(&text, &parameters).await;
+        let what = if recovery.completes {
+            "completed the calls left (they cannot be undone)"
+        } else {
+            "undid the calls that had run"
+        };
+        match outcome {
+            Ok(()) => format!(
+                "; the write broke off after {} of {} undoable calls; a second request {what}",
+                recovery.ran,
+                order.iter().filter(|s| s.undo != Undo::Impossible).count()
+            ),
+            Err(error) => format!(
+                "; the write broke off part-way and recovering failed too ({error}): run ensure \
+                 again, it converges from whatever state it finds"
+            ),
+        }
     }
 }
 

@@ -21,9 +21,16 @@ enum Fault {
     Stall,
     /// Msg 15247 instead of running the request.
     Fail,
+    /// The same three at the N-th procedure call inside a request (the connection is dropped
+    /// or stalls part-way through the write, with no CATCH block run; a failing call goes
+    /// through the write's CATCH).
+    DropCall,
+    StallCall,
+    FailCall,
 }
 
 const FAULTS: [Fault; 3] = [Fault::Drop, Fault::Stall, Fault::Fail];
+const CALL_FAULTS: [Fault; 3] = [Fault::DropCall, Fault::StallCall, Fault::FailCall];
 
 fn plan(fault: Fault, request: u64) -> FaultPlan {
     match fault {
@@ -37,6 +44,18 @@ fn plan(fault: Fault, request: u64) -> FaultPlan {
         },
         Fault::Fail => FaultPlan {
             fail_request: Some((request, 15247)),
+            ..FaultPlan::default()
+        },
+        Fault::DropCall => FaultPlan {
+            drop_at_call: Some(request),
+            ..FaultPlan::default()
+        },
+        Fault::StallCall => FaultPlan {
+            stall_at_call: Some(request),
+            ..FaultPlan::default()
+        },
+        Fault::FailCall => FaultPlan {
+            fail_call: Some((request, 15247)),
             ..FaultPlan::default()
         },
     }
@@ -89,42 +108,81 @@ fn desired_state() -> serde_json::Value {
     desired
 }
 
+/// Runs the ensure with `fault` armed at `at`; checks "as it was or as desired", then that a
+/// rerun converges and a third run is unchanged in one request. The error's message, or `None`
+/// when the fault never struck (the call succeeded).
+fn ensure_with_fault(desired: &serde_json::Value, fault: Fault, at: u64) -> Option<String> {
+    let flags = EnsureFlags::from_bits(EXACT).unwrap();
+    let case = format!("{fault:?} at {at}");
+    let (standin, admin) = fresh_instance();
+    let before = state(&admin);
+    let client = connect_with(&standin, "Command Timeout=1");
+    standin.instance().set_faults(plan(fault, at));
+    let outcome = client.ensure(DESIRED, flags);
+    clear_faults(&standin);
+    let after = state(&admin);
+    assert!(
+        after == before || after == *desired,
+        "{case}: a mix was left: {after:#}\n({outcome:?})"
+    );
+    let message = match outcome {
+        Ok(_) => {
+            assert_eq!(after, *desired, "{case}");
+            return None;
+        }
+        Err(error) => error.message,
+    };
+
+    let rerun = client.ensure(DESIRED, flags).unwrap();
+    assert_eq!(state(&admin), *desired, "{case}: the rerun converges");
+    assert!(rerun.servers.iter().all(|s| s.action != Action::Recreated));
+
+    let before_third = requests_seen(&standin.instance());
+    let third = client.ensure(DESIRED, flags).unwrap();
+    assert!(
+        third.servers.iter().all(|s| s.action == Action::Unchanged),
+        "{case}: {third:?}"
+    );
+    assert_eq!(
+        requests_seen(&standin.instance()) - before_third,
+        1,
+        "{case}"
+    );
+    Some(message)
+}
+
 #[test]
 fn ensure_survives_every_fault_at_every_request() {
     let desired = desired_state();
-    let flags = EnsureFlags::from_bits(EXACT).unwrap();
     // Request 1 reads, request 2 writes.
     for request in [1, 2] {
         for fault in FAULTS {
-            let case = format!("{fault:?} at request {request}");
-            let (standin, admin) = fresh_instance();
-            let before = state(&admin);
-            let client = connect_with(&standin, "Command Timeout=1");
-            standin.instance().set_faults(plan(fault, request));
-            let error = client.ensure(DESIRED, flags).unwrap_err();
-            clear_faults(&standin);
-            let after = state(&admin);
             assert!(
-                after == before || after == desired,
-                "{case}: a mix was left: {after:#}\n({error:?})"
-            );
-
-            let rerun = client.ensure(DESIRED, flags).unwrap();
-            assert_eq!(state(&admin), desired, "{case}: the rerun converges");
-            assert!(rerun.servers.iter().all(|s| s.action != Action::Recreated));
-
-            let before_third = requests_seen(&standin.instance());
-            let third = client.ensure(DESIRED, flags).unwrap();
-            assert!(
-                third.servers.iter().all(|s| s.action == Action::Unchanged),
-                "{case}: {third:?}"
-            );
-            assert_eq!(
-                requests_seen(&standin.instance()) - before_third,
-                1,
-                "{case}"
+                ensure_with_fault(&desired, fault, request).is_some(),
+                "{fault:?} struck"
             );
         }
+    }
+}
+
+#[test]
+fn ensure_survives_every_fault_at_every_call_of_its_write() {
+    let desired = desired_state();
+    for fault in CALL_FAULTS {
+        let mut call = 1;
+        while let Some(message) = ensure_with_fault(&desired, fault, call) {
+            let expected = match fault {
+                // Calls 1..call-1 ran before the connection went: the library undid them.
+                Fault::DropCall | Fault::StallCall if call > 1 => "a second request undid",
+                Fault::DropCall | Fault::StallCall => "before it changed anything",
+                _ => "the write was undone",
+            };
+            assert!(message.contains(expected), "{fault:?} at {call}: {message}");
+            call += 1;
+        }
+        // OLD: rpc out, query timeout, global mapping dropped, app mapped; NEW: created, rpc,
+        // rpc out, global mapping dropped, app mapped.
+        assert_eq!(call, 10, "{fault:?}: every one of the 9 calls was hit");
     }
 }
 
@@ -184,9 +242,13 @@ fn biztalk_sync_survives_every_fault_at_every_request() {
         state(&admin)
     };
     // Requests: 1 read, 2 backup list, 3 write, 4-5 BTS01's test and remote call, 6 BTS02's
-    // test (it is not reachable, so no remote call follows).
-    for request in 1..=6 {
-        for fault in FAULTS {
+    // test (it is not reachable, so no remote call follows). Calls: 1 the backup list, 2-11
+    // the write (5 per server), then the tests and the remote call.
+    let cases = (1..=6)
+        .flat_map(|request| FAULTS.map(|fault| (fault, request)))
+        .chain((1..=14).flat_map(|call| CALL_FAULTS.map(|fault| (fault, call))));
+    for (fault, request) in cases {
+        {
             let case = format!("{fault:?} at request {request}");
             let (standin, admin) = start_mgmt();
             let before = state(&admin);
