@@ -1,6 +1,12 @@
 //! Requests and wall time per operation, ours next to a baseline, against an in-process
 //! stand-in (`cargo bench --bench round_trips`). Prints figures; asserts nothing about speed.
 //!
+//! Part 2, `ensure`: one fully specified server from scratch, the converged no-op and twenty
+//! servers at once, against two baselines reaching the same end state: one procedure call per
+//! request on one connection, reading each server's state first (SMO / dbatools style), and a
+//! new connection per statement (Invoke-Sqlcmd style); median wall time at 0 and 10 ms added
+//! per request.
+//!
 //! The baseline reads the way SMO does: the list of names, then `sys.servers` and
 //! `sys.linked_logins` once each per server, and it writes every option it sets. Requests are
 //! counted by the stand-in (`connection_stats`), so they are exact; times are means over
@@ -9,9 +15,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use linkedsrv::converge::EnsureFlags;
 use linkedsrv::spec::{LinkedServerSpec, RemoteCredentials};
 use linkedsrv::Client;
-use tds_standin::config::FaultPlan;
+use tds_standin::config::{FaultPlan, ServerRole};
 use tds_standin::engine::Instance;
 use tds_standin::{spawn, InstanceConfig, StandIn};
 use tiberius::{AuthMethod, Config, EncryptionLevel, Query};
@@ -216,6 +223,270 @@ fn main() {
         "\nRequests are what counts against a real server (each one a network round trip); at 0 ms \
          the times mostly show the stand-in interpreting the catalog query's text."
     );
+    drop(baseline);
+    drop(client);
+    drop(standin);
+    ensure_scenarios(&runtime);
+}
+
+/// Part 2: `ensure` against the two baselines.
+fn ensure_scenarios(runtime: &Runtime) {
+    let standin = spawn(
+        InstanceConfig::new("MGMT01")
+            .with_login("BizTalkJob", "Job!Passw0rd", ServerRole::None)
+            .with_login("app", "App!Passw0rd", ServerRole::None),
+    )
+    .expect("the stand-in starts");
+    let instance = standin.instance();
+    let client = Client::connect(&standin.connection_string("sa", PASSWORD)).expect("connects");
+    let mut baseline = baseline_connection(runtime, &standin);
+    let exact = EnsureFlags::from_bits(EnsureFlags::EXACT_LOGINS).expect("flags");
+    let names = |count: usize| -> Vec<String> { (0..count).map(|i| format!("E{i:02}")).collect() };
+    let desired = |names: &[String]| {
+        serde_json::Value::Array(names.iter().map(|n| full_server(n)).collect()).to_string()
+    };
+    let cleanup = |names: &[String]| {
+        for name in names {
+            match client.drop_server(name, true) {
+                Err(error) if error.status != linkedsrv::Status::NotFound => {
+                    panic!("cleanup: {error}")
+                }
+                _ => {}
+            }
+        }
+    };
+
+    println!(
+        "\nensure: create + rpc + rpc out + query timeout + global mapping dropped + 2 login \
+         mappings per server; median of the rounds"
+    );
+    println!(
+        "{:<28} {:>5} {:>6} {:>6} {:>7} {:>9} {:>9} {:>10} {:>7} {:>8}",
+        "scenario",
+        "ms",
+        "ours",
+        "smo",
+        "sqlcmd",
+        "ours ms",
+        "smo ms",
+        "sqlcmd ms",
+        "smo/x",
+        "sqlcmd/x"
+    );
+    for latency_ms in [0, 10] {
+        instance.set_faults(FaultPlan {
+            latency_ms,
+            ..FaultPlan::default()
+        });
+        for (scenario, count, converged) in [
+            ("one server from scratch", 1, false),
+            ("one server, converged", 1, true),
+            ("20 servers from scratch", 20, false),
+        ] {
+            let rounds = if count > 1 && latency_ms > 0 { 3 } else { 7 };
+            let names = names(count);
+            let json = desired(&names);
+            if converged {
+                client.ensure(&json, exact).expect("setup");
+            }
+            let reset = || {
+                if !converged {
+                    cleanup(&names);
+                }
+            };
+            let ours = median(&instance, rounds, &reset, || {
+                client.ensure(&json, exact).expect("ensure");
+            });
+            let smo = median(&instance, rounds, &reset, || {
+                runtime.block_on(async {
+                    for name in &names {
+                        smo_style(&mut baseline, name).await;
+                    }
+                })
+            });
+            let sqlcmd = median(&instance, rounds, &reset, || {
+                for name in &names {
+                    sqlcmd_style(runtime, &standin, name);
+                }
+            });
+            cleanup(&names);
+            let ms = |cost: &Cost| cost.time.as_secs_f64() * 1e3;
+            println!(
+                "{scenario:<28} {latency_ms:>5} {:>6.0} {:>6.0} {:>7.0} {:>9.1} {:>9.1} {:>10.1} {:>6.1}x {:>7.1}x",
+                ours.requests,
+                smo.requests,
+                sqlcmd.requests,
+                ms(&ours),
+                ms(&smo),
+                ms(&sqlcmd),
+                ms(&smo) / ms(&ours),
+                ms(&sqlcmd) / ms(&ours),
+            );
+        }
+    }
+    println!(
+        "smo: one procedure per request on one connection, each server's state read first \
+         (sys.servers, sys.linked_logins); sqlcmd: the same statements, each on a new \
+         connection (TLS login included). Ratios are baseline time / ours."
+    );
+}
+
+/// The issue's fully specified server, as `ensure` takes it.
+fn full_server(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": name, "product": "SQL Server",
+        "options": {"rpc": true, "rpc out": true, "query timeout": 30},
+        "logins": [
+            {"local_login": "BizTalkJob", "uses_self_credential": true},
+            {"local_login": "app", "uses_self_credential": false, "remote_user": "remote",
+             "remote_password": "Rem0te!Pw"}
+        ]
+    })
+}
+
+/// Runs `operation` `rounds` times, `reset` (not timed) before each; the median time and the
+/// requests per round.
+fn median(
+    instance: &Arc<Instance>,
+    rounds: usize,
+    reset: &dyn Fn(),
+    mut operation: impl FnMut(),
+) -> Cost {
+    let mut times = Vec::with_capacity(rounds);
+    let mut requests = 0;
+    for _ in 0..rounds {
+        reset();
+        let before = requests_seen(instance);
+        let started = Instant::now();
+        operation();
+        times.push(started.elapsed());
+        requests += requests_seen(instance) - before;
+    }
+    times.sort();
+    Cost {
+        time: times[rounds / 2],
+        requests: requests as f64 / rounds as f64,
+    }
+}
+
+/// The statements that bring `name` to the full state, one per request; what exists is read
+/// first, as SMO does, and only what differs is written.
+fn full_server_statements(exists: bool) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    if exists {
+        return Vec::new();
+    }
+    vec![
+        ("sp_addlinkedserver", vec![("@srvproduct", "SQL Server")]),
+        (
+            "sp_serveroption",
+            vec![("@optname", "rpc"), ("@optvalue", "true")],
+        ),
+        (
+            "sp_serveroption",
+            vec![("@optname", "rpc out"), ("@optvalue", "true")],
+        ),
+        (
+            "sp_serveroption",
+            vec![("@optname", "query timeout"), ("@optvalue", "30")],
+        ),
+        ("sp_droplinkedsrvlogin", vec![]),
+        (
+            "sp_addlinkedsrvlogin",
+            vec![("@useself", "TRUE"), ("@locallogin", "BizTalkJob")],
+        ),
+        (
+            "sp_addlinkedsrvlogin",
+            vec![
+                ("@useself", "FALSE"),
+                ("@locallogin", "app"),
+                ("@rmtuser", "remote"),
+                ("@rmtpassword", "Rem0te!Pw"),
+            ],
+        ),
+    ]
+}
+
+/// One statement of the baseline: the procedure with the server's name first.
+async fn baseline_statement(
+    connection: &mut Baseline,
+    name: &str,
+    procedure: &str,
+    arguments: &[(&str, &str)],
+) {
+    let mut command = tiberius::Command::new(format!("master.sys.{procedure}"));
+    let server_parameter = if procedure == "sp_addlinkedserver" || procedure == "sp_serveroption" {
+        "@server"
+    } else {
+        "@rmtsrvname"
+    };
+    command.bind_param(server_parameter, name);
+    if procedure == "sp_droplinkedsrvlogin" {
+        command.bind_param("@locallogin", Option::<&str>::None);
+    }
+    for (parameter, value) in arguments {
+        command.bind_param(*parameter, *value);
+    }
+    let mut stream = command.exec(connection).await.expect(procedure);
+    while futures_util::TryStreamExt::try_next(&mut stream)
+        .await
+        .expect(procedure)
+        .is_some()
+    {}
+}
+
+/// Whether `name` exists, read as SMO does (the server row, then its logins).
+async fn baseline_exists(connection: &mut Baseline, name: &str) -> bool {
+    let mut query =
+        Query::new("SELECT server_id FROM sys.servers WHERE server_id <> 0 AND name = @P1");
+    query.bind(name);
+    let row = query
+        .query(connection)
+        .await
+        .expect("server row")
+        .into_row()
+        .await
+        .expect("server row read");
+    match row {
+        None => false,
+        Some(row) => {
+            let server_id: i32 = row.get(0).expect("server_id");
+            let mut query = Query::new(
+                "SELECT local_principal_id, uses_self_credential, remote_name FROM sys.linked_logins WHERE server_id = @P1",
+            );
+            query.bind(server_id);
+            query
+                .query(connection)
+                .await
+                .expect("logins")
+                .into_first_result()
+                .await
+                .expect("logins read");
+            true
+        }
+    }
+}
+
+async fn smo_style(connection: &mut Baseline, name: &str) {
+    let exists = baseline_exists(connection, name).await;
+    for (procedure, arguments) in full_server_statements(exists) {
+        baseline_statement(connection, name, procedure, &arguments).await;
+    }
+}
+
+/// The same statements, each on its own connection.
+fn sqlcmd_style(runtime: &Runtime, standin: &StandIn, name: &str) {
+    let mut connection = baseline_connection(runtime, standin);
+    let exists = runtime.block_on(baseline_exists(&mut connection, name));
+    drop(connection);
+    for (procedure, arguments) in full_server_statements(exists) {
+        let mut connection = baseline_connection(runtime, standin);
+        runtime.block_on(baseline_statement(
+            &mut connection,
+            name,
+            procedure,
+            &arguments,
+        ));
+    }
 }
 
 /// Prints one table: get, list and the whole cycle, ours next to the baseline.
