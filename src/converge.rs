@@ -1576,7 +1576,7 @@ mod tests {
             option: ServerOption::Name,
             value: Some("BTS01".into()),
         };
-        assert_eq!(recoveries[1].calls, [rename_back.clone()]);
+        assert_eq!(recoveries[1].calls, std::slice::from_ref(&rename_back));
         assert_eq!(
             recoveries[2].calls,
             [

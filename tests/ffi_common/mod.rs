@@ -169,7 +169,7 @@ pub fn string_parameters() -> Vec<StringParameter> {
             "lsv_biztalk_sync",
             "options_json_or_null",
             true,
-            |cl, a, e| { with_json_out(|out| lsv_biztalk_sync(cl, a, LSV_ENSURE_DRY_RUN, out, e)) }
+            |cl, a, e| with_json_out(|out| lsv_biztalk_sync(cl, a, LSV_ENSURE_DRY_RUN, out, e))
         ),
     ]
 }
