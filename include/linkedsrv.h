@@ -96,7 +96,7 @@
  * Minor version of the ABI: grows when functions, status codes or JSON members are added.
  * 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info(), the error JSON's
  * `outcome_uncertain` and `undo_failed`.
- * 3: lsv_ensure(), lsv_export(), lsv_biztalk_sync() and the `LSV_ENSURE_*` flags.
+ * 3: lsv_ensure(), lsv_export(), lsv_biztalk_sync(), lsv_probe() and the `LSV_ENSURE_*` flags.
  */
 #define LSV_ABI_VERSION_MINOR 3
 
@@ -448,6 +448,32 @@ int32_t lsv_biztalk_sync(struct lsv_client *client,
                          uint32_t flags,
                          char **out_report_json,
                          struct lsv_error **out_err);
+
+/**
+ * Checks that linked server `server` works the way the BizTalk backup job uses it:
+ * sp_testlinkedserver, then a procedure call through the link (`sp_executesql` in the remote
+ * `master`, returning the remote `@@SERVERNAME`). Unlike lsv_test(), a link that fails is not an
+ * error: `*out_json` receives (release with lsv_string_free())
+ *
+ * ```text
+ * {"ok": false, "stage": "rpc", "number": 7411, "message": "...", "remote_server_name": null}
+ * {"ok": true, "stage": null, "number": null, "message": null, "remote_server_name": "BTS01"}
+ * ```
+ *
+ * `stage`: `network` (sp_testlinkedserver could not reach it), `login` (the remote login was
+ * refused or no mapping covers the caller), `rpc` (the call through the link failed, e.g. 7411
+ * when `rpc out` is off). The check runs as the connected login.
+ *
+ * Returns `LSV_OK`; `LSV_ERR_NOT_FOUND` (no such linked server, 7202),
+ * `LSV_ERR_INVALID_ARGUMENT`, connection errors, `LSV_ERR_INVALID_HANDLE`.
+ *
+ * # Safety
+ * As for lsv_create().
+ */
+int32_t lsv_probe(struct lsv_client *client,
+                  const char *server,
+                  char **out_json,
+                  struct lsv_error **out_err);
 
 /**
  * Creates linked server `name` as described by `spec_json`, all or nothing: when any step

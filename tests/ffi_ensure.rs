@@ -115,6 +115,18 @@ fn export_and_biztalk_sync_through_the_abi() {
     assert!(not_found.message.contains("NOPE"));
     assert!(out.is_null(), "left untouched on failure");
 
+    // BTS01 has no peer behind it: the probe reports the stage instead of failing.
+    let server = c("BTS01");
+    let mut probe = ptr::null_mut();
+    outcome(|e| unsafe { lsv_probe(connected.client, server.as_ptr(), &mut probe, e) }).unwrap();
+    let probe: serde_json::Value = serde_json::from_str(&take(probe)).unwrap();
+    assert_eq!(probe["ok"], false);
+    assert_eq!(probe["stage"], "network", "{probe}");
+    let mut probe = ptr::null_mut();
+    failure(LSV_ERR_NOT_FOUND, |e| unsafe {
+        lsv_probe(connected.client, missing.as_ptr(), &mut probe, e)
+    });
+
     // No BizTalkMgmtDb on this instance: the list cannot be read, which is an error.
     let mut report = ptr::null_mut();
     let no_list = failure(LSV_ERR_SQL, |e| unsafe {

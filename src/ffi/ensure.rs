@@ -1,4 +1,5 @@
-//! Desired state in one call: lsv_ensure(), lsv_export() and lsv_biztalk_sync().
+//! Desired state in one call: lsv_ensure(), lsv_export(), lsv_biztalk_sync(), and
+//! lsv_probe(), the check the sync runs per server.
 
 use std::ffi::c_char;
 
@@ -194,6 +195,41 @@ pub unsafe extern "C" fn lsv_biztalk_sync(
         let out_report_json = out_arg(out_report_json, "out_report_json")?;
         let client = client_arg(client)?;
         *out_report_json = json_string(&client.biztalk_sync(&options, flags)?)?;
+        Ok(())
+    })
+}
+
+/// Checks that linked server `server` works the way the BizTalk backup job uses it:
+/// sp_testlinkedserver, then a procedure call through the link (`sp_executesql` in the remote
+/// `master`, returning the remote `@@SERVERNAME`). Unlike lsv_test(), a link that fails is not an
+/// error: `*out_json` receives (release with lsv_string_free())
+///
+/// ```text
+/// {"ok": false, "stage": "rpc", "number": 7411, "message": "...", "remote_server_name": null}
+/// {"ok": true, "stage": null, "number": null, "message": null, "remote_server_name": "BTS01"}
+/// ```
+///
+/// `stage`: `network` (sp_testlinkedserver could not reach it), `login` (the remote login was
+/// refused or no mapping covers the caller), `rpc` (the call through the link failed, e.g. 7411
+/// when `rpc out` is off). The check runs as the connected login.
+///
+/// Returns `LSV_OK`; `LSV_ERR_NOT_FOUND` (no such linked server, 7202),
+/// `LSV_ERR_INVALID_ARGUMENT`, connection errors, `LSV_ERR_INVALID_HANDLE`.
+///
+/// # Safety
+/// As for lsv_create().
+#[no_mangle]
+pub unsafe extern "C" fn lsv_probe(
+    client: *mut lsv_client,
+    server: *const c_char,
+    out_json: *mut *mut c_char,
+    out_err: *mut *mut lsv_error,
+) -> i32 {
+    fallible(out_err, || {
+        let server = required_str(server, "server")?;
+        let out_json = out_arg(out_json, "out_json")?;
+        let client = client_arg(client)?;
+        *out_json = json_string(&client.probe(server)?)?;
         Ok(())
     })
 }

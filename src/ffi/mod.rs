@@ -26,8 +26,8 @@ use std::ffi::{c_char, CStr};
 
 pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect, lsv_connection_info};
 pub use ensure::{
-    lsv_biztalk_sync, lsv_ensure, lsv_export, LSV_ENSURE_ALLOW_RECREATE, LSV_ENSURE_DRY_RUN,
-    LSV_ENSURE_EXACT_LOGINS, LSV_ENSURE_SET_PASSWORDS,
+    lsv_biztalk_sync, lsv_ensure, lsv_export, lsv_probe, LSV_ENSURE_ALLOW_RECREATE,
+    LSV_ENSURE_DRY_RUN, LSV_ENSURE_EXACT_LOGINS, LSV_ENSURE_SET_PASSWORDS,
 };
 pub use error::{
     lsv_error, lsv_error_code, lsv_error_free, lsv_error_json, lsv_error_message,
@@ -49,7 +49,7 @@ pub const LSV_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the ABI: grows when functions, status codes or JSON members are added.
 /// 1: lsv_cancel() and `LSV_ERR_CANCELLED`. 2: lsv_connection_info(), the error JSON's
 /// `outcome_uncertain` and `undo_failed`.
-/// 3: lsv_ensure(), lsv_export(), lsv_biztalk_sync() and the `LSV_ENSURE_*` flags.
+/// 3: lsv_ensure(), lsv_export(), lsv_biztalk_sync(), lsv_probe() and the `LSV_ENSURE_*` flags.
 pub const LSV_ABI_VERSION_MINOR: u32 = 3;
 
 /// Success.

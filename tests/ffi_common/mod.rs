@@ -162,6 +162,9 @@ pub fn string_parameters() -> Vec<StringParameter> {
         parameter!("lsv_ensure", "desired_json", false, |cl, a, e| {
             with_json_out(|out| lsv_ensure(cl, a, 0, out, e))
         }),
+        parameter!("lsv_probe", "server", false, |cl, a, e| with_json_out(
+            |out| lsv_probe(cl, a, out, e)
+        )),
         parameter!("lsv_export", "name_or_null", true, |cl, a, e| {
             with_json_out(|out| lsv_export(cl, a, out, e))
         }),
@@ -219,6 +222,9 @@ pub fn client_calls() -> Vec<ClientCall> {
         call!("lsv_ensure", |cl, e| with_json_out(|out| lsv_ensure(
             cl, DESIRED, 0, out, e
         ))),
+        call!("lsv_probe", |cl, e| with_json_out(|out| lsv_probe(
+            cl, NAME, out, e
+        ))),
         call!("lsv_export", |cl, e| with_json_out(|out| lsv_export(
             cl, NAME, out, e
         ))),
@@ -265,6 +271,10 @@ pub fn null_out_parameters() -> Vec<(&'static str, ClientCall)> {
                 ptr::null_mut(),
                 e
             )),
+        ),
+        (
+            "out_json",
+            call!("lsv_probe", |cl, e| lsv_probe(cl, NAME, ptr::null_mut(), e)),
         ),
         (
             "out_sql",
