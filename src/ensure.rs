@@ -156,6 +156,19 @@ impl Session<'_> {
                 if exec::loses_connection(&error) {
                     let recovery = self.recover(&order).await;
                     error.message.push_str(&recovery);
+                } else if error
+                    .server_messages
+                    .iter()
+                    .filter(|m| m.severity > 10)
+                    .count()
+                    > 1
+                {
+                    // A caught error is not sent; more than the one re-raised means a call of
+                    // the CATCH block's undo failed too.
+                    error.message.push_str(
+                        "; undoing the write failed too (see the server messages), so some \
+                         servers may be left part-way: run ensure again, it converges",
+                    );
                 } else {
                     error
                         .message
