@@ -225,6 +225,108 @@ namespace LinkedServer.Interop
         }
     }
 
+
+    /// <summary>Flags of lsv_ensure and lsv_biztalk_sync (LSV_ENSURE_* in linkedsrv.h).</summary>
+    [Flags]
+    public enum LinkedServerEnsureFlags : uint
+    {
+        None = 0,
+        /// <summary>Plan and report only; change nothing.</summary>
+        DryRun = 1,
+        /// <summary>Also remove mappings the desired state does not list (the one for every
+        /// login too, unless listed with local_login null).</summary>
+        ExactLogins = 2,
+        /// <summary>Converge product, provider, data source, location, provider string and
+        /// catalog by dropping and re-creating the server.</summary>
+        AllowRecreate = 4,
+        /// <summary>Re-send the passwords of listed remote-user mappings.</summary>
+        SetPasswords = 8
+    }
+
+    /// <summary>What lsv_ensure did (or, for a dry run, would do) to one linked server.</summary>
+    public sealed class LinkedServerEnsureResult
+    {
+        public string Name { get; internal set; }
+        /// <summary>created, updated, recreated or unchanged.</summary>
+        public string Action { get; internal set; }
+        /// <summary>Each option from/to, each mapping added/changed/removed, each re-created
+        /// field, as the report's JSON objects (never a password).</summary>
+        public ReadOnlyCollection<Dictionary<string, object>> Changes { get; internal set; }
+        /// <summary>The T-SQL that ran (or would run): values as N'...' literals, passwords as
+        /// variables to fill in; "" when unchanged.</summary>
+        public string Sql { get; internal set; }
+
+        public override string ToString()
+        {
+            return Name + ": " + Action;
+        }
+    }
+
+    /// <summary>The report of lsv_ensure.</summary>
+    public sealed class LinkedServerEnsureReport
+    {
+        public bool DryRun { get; internal set; }
+        /// <summary>Requests this call sent to the server.</summary>
+        public int Requests { get; internal set; }
+        public ReadOnlyCollection<LinkedServerEnsureResult> Servers { get; internal set; }
+        /// <summary>The report as the library returned it.</summary>
+        public string Json { get; internal set; }
+    }
+
+    /// <summary>lsv_probe: whether a link works (sp_testlinkedserver and a call through it).</summary>
+    public class LinkedServerProbeResult
+    {
+        public string Name { get; internal set; }
+        public bool Ok { get; internal set; }
+        /// <summary>Where it failed: configure, network, login or rpc; null when Ok.</summary>
+        public string Stage { get; internal set; }
+        /// <summary>SQL error number of the failure; 0 when none.</summary>
+        public int Number { get; internal set; }
+        public string Message { get; internal set; }
+        /// <summary>@@SERVERNAME of the instance the link reached.</summary>
+        public string RemoteServerName { get; internal set; }
+
+        internal void ReadProbe(Dictionary<string, object> item)
+        {
+            Ok = Json.Bool(item, "ok");
+            Stage = Json.Str(item, "stage");
+            Number = Json.Int(item, "number");
+            Message = Json.Str(item, "message");
+            RemoteServerName = Json.Str(item, "remote_server_name");
+        }
+
+        public override string ToString()
+        {
+            return Name + ": " + (Ok ? "ok (" + RemoteServerName + ")" : "failed at " + Stage);
+        }
+    }
+
+    /// <summary>One backed-up server in the report of lsv_biztalk_sync.</summary>
+    public sealed class LinkedServerSyncResult : LinkedServerProbeResult
+    {
+        /// <summary>Its databases in admv_BackupDatabases.</summary>
+        public ReadOnlyCollection<string> Databases { get; internal set; }
+        /// <summary>What was done to its linked server; null when planning failed.</summary>
+        public string Action { get; internal set; }
+        public ReadOnlyCollection<Dictionary<string, object>> Changes { get; internal set; }
+        public string Sql { get; internal set; }
+    }
+
+    /// <summary>The report of lsv_biztalk_sync.</summary>
+    public sealed class LinkedServerSyncReport
+    {
+        /// <summary>Every server configured and verified.</summary>
+        public bool Ok { get; internal set; }
+        public bool DryRun { get; internal set; }
+        public int Requests { get; internal set; }
+        public string Database { get; internal set; }
+        public string JobLogin { get; internal set; }
+        /// <summary>@@SERVERNAME of the management instance (left out of the list).</summary>
+        public string Instance { get; internal set; }
+        public ReadOnlyCollection<LinkedServerSyncResult> Servers { get; internal set; }
+        public string Json { get; internal set; }
+    }
+
     /// <summary>What lsv_create makes: product, provider, data source... and sp_serveroption values.</summary>
     public sealed class LinkedServerSpec
     {
@@ -425,6 +527,7 @@ namespace LinkedServer.Interop
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int SetOptionFn(IntPtr client, byte[] server, byte[] option, byte[] value, out IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int GetFn(IntPtr client, byte[] server, out IntPtr json, out IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ListFn(IntPtr client, out IntPtr json, out IntPtr error);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int EnsureFn(IntPtr client, byte[] json, uint flags, out IntPtr report, out IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ErrorIntFn(IntPtr error);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int CancelFn(IntPtr client);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate IntPtr ErrorStringFn(IntPtr error);
@@ -440,6 +543,10 @@ namespace LinkedServer.Interop
         internal GetFn Get;
         internal ListFn List;
         internal ServerFn Test;
+        internal EnsureFn Ensure;
+        internal GetFn Export;
+        internal EnsureFn BizTalkSync;
+        internal GetFn Probe;
         internal FreeFn StringFree;
         internal FreeFn ErrorFree;
         internal ErrorIntFn ErrorCode;
@@ -477,6 +584,10 @@ namespace LinkedServer.Interop
             Get = Bind<GetFn>(module, "lsv_get");
             List = Bind<ListFn>(module, "lsv_list");
             Test = Bind<ServerFn>(module, "lsv_test");
+            Ensure = Bind<EnsureFn>(module, "lsv_ensure");
+            Export = Bind<GetFn>(module, "lsv_export");
+            BizTalkSync = Bind<EnsureFn>(module, "lsv_biztalk_sync");
+            Probe = Bind<GetFn>(module, "lsv_probe");
             StringFree = Bind<FreeFn>(module, "lsv_string_free");
             ErrorFree = Bind<FreeFn>(module, "lsv_error_free");
             ErrorCode = Bind<ErrorIntFn>(module, "lsv_error_code");
@@ -938,6 +1049,105 @@ namespace LinkedServer.Interop
         /// token, through Cancel(). A call whose native part has not started yet when the token
         /// fires may still run to its end. Default: CancellationToken.None.</summary>
         public CancellationToken CancellationToken { get; set; }
+
+        /// <summary>lsv_ensure: brings one linked server (a JSON object) or several (an array) to
+        /// the desired state in one read and one write; see linkedsrv.h for the JSON. The JSON may
+        /// hold remote passwords: build it just before the call and drop it after.</summary>
+        public LinkedServerEnsureReport Ensure(string desiredJson, LinkedServerEnsureFlags flags)
+        {
+            byte[] desiredBytes = Utf8.Encode(desiredJson, "desiredJson");
+            IntPtr report = IntPtr.Zero;
+            Call("lsv_ensure", (IntPtr c, out IntPtr e) => library.Ensure(c, desiredBytes, (uint)flags, out report, out e));
+            string json = library.TakeString(report);
+            var item = Json.Parse(json) as Dictionary<string, object>;
+            if (item == null) throw new FormatException("lsv_ensure did not return a JSON object.");
+            var servers = new List<LinkedServerEnsureResult>();
+            foreach (Dictionary<string, object> server in Json.Objects(item, "servers"))
+            {
+                servers.Add(new LinkedServerEnsureResult
+                {
+                    Name = Json.Str(server, "name"),
+                    Action = Json.Str(server, "action"),
+                    Changes = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
+                    Sql = Json.Str(server, "sql")
+                });
+            }
+            return new LinkedServerEnsureReport
+            {
+                DryRun = Json.Bool(item, "dry_run"),
+                Requests = Json.Int(item, "requests"),
+                Servers = servers.AsReadOnly(),
+                Json = json
+            };
+        }
+
+        /// <summary>lsv_export: a re-runnable T-SQL script re-creating linked server name (null or
+        /// "": all of them) with options and mappings; passwords are variables to fill in.</summary>
+        public string Export(string name)
+        {
+            byte[] nameBytes = Utf8.Encode(OmittedAsNull(name), "name");
+            IntPtr sql = IntPtr.Zero;
+            Call("lsv_export", (IntPtr c, out IntPtr e) => library.Export(c, nameBytes, out sql, out e));
+            return library.TakeString(sql);
+        }
+
+        /// <summary>lsv_probe: sp_testlinkedserver, then a procedure call through the link; a
+        /// failing link is a result with its stage, not an exception.</summary>
+        public LinkedServerProbeResult Probe(string server)
+        {
+            byte[] serverBytes = Utf8.Encode(server, "server");
+            IntPtr json = IntPtr.Zero;
+            Call("lsv_probe", (IntPtr c, out IntPtr e) => library.Probe(c, serverBytes, out json, out e));
+            var item = Json.Parse(library.TakeString(json)) as Dictionary<string, object>;
+            if (item == null) throw new FormatException("lsv_probe did not return a JSON object.");
+            var result = new LinkedServerProbeResult { Name = server };
+            result.ReadProbe(item);
+            return result;
+        }
+
+        /// <summary>lsv_biztalk_sync: the Backup BizTalk Server pre-step. optionsJson null or "":
+        /// the defaults ({"database": "BizTalkMgmtDb", "verify": true, ...}). Per-server failures
+        /// are in the report; an exception only when the list or this instance cannot be read.</summary>
+        public LinkedServerSyncReport SyncBizTalk(string optionsJson, LinkedServerEnsureFlags flags)
+        {
+            byte[] optionsBytes = Utf8.Encode(OmittedAsNull(optionsJson), "optionsJson");
+            IntPtr report = IntPtr.Zero;
+            Call("lsv_biztalk_sync", (IntPtr c, out IntPtr e) => library.BizTalkSync(c, optionsBytes, (uint)flags, out report, out e));
+            string json = library.TakeString(report);
+            var item = Json.Parse(json) as Dictionary<string, object>;
+            if (item == null) throw new FormatException("lsv_biztalk_sync did not return a JSON object.");
+            var servers = new List<LinkedServerSyncResult>();
+            foreach (Dictionary<string, object> server in Json.Objects(item, "servers"))
+            {
+                var databases = new List<string>();
+                object listed;
+                if (server.TryGetValue("databases", out listed) && listed is List<object>)
+                {
+                    foreach (object database in (List<object>)listed) databases.Add(database as string);
+                }
+                var result = new LinkedServerSyncResult
+                {
+                    Name = Json.Str(server, "name"),
+                    Databases = databases.AsReadOnly(),
+                    Action = Json.Str(server, "action"),
+                    Changes = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
+                    Sql = Json.Str(server, "sql")
+                };
+                result.ReadProbe(server);
+                servers.Add(result);
+            }
+            return new LinkedServerSyncReport
+            {
+                Ok = Json.Bool(item, "ok"),
+                DryRun = Json.Bool(item, "dry_run"),
+                Requests = Json.Int(item, "requests"),
+                Database = Json.Str(item, "database"),
+                JobLogin = Json.Str(item, "job_login"),
+                Instance = Json.Str(item, "instance"),
+                Servers = servers.AsReadOnly(),
+                Json = json
+            };
+        }
 
         public void Dispose()
         {

@@ -76,6 +76,7 @@ internal static class Tests
         Run("errors: duplicate, has logins, bad option, permission", ServerErrors);
         Run("login mappings with a remote password", LoginMappings);
         Run("sp_testlinkedserver", LinkTest);
+        Run("ensure, export, probe, BizTalk sync", DesiredState);
         Run("'' from PowerShell's $null means null", EmptyMeansNull);
         Run("8 threads share one client", Threads);
         Run("connection info", ConnectionInfo);
@@ -86,6 +87,43 @@ internal static class Tests
 
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
+    }
+
+    private static void DesiredState()
+    {
+        using (var client = new LinkedServerClient(SaConnectionString))
+        {
+            const string desired = "{\"name\":\"CS_ENSURE\",\"options\":{\"rpc out\":true,\"query timeout\":30}," +
+                "\"logins\":[{\"local_login\":\"sa\",\"uses_self_credential\":false,\"remote_user\":\"r\"," +
+                "\"remote_password\":\"Cs!Secret1\"}]}";
+            var dry = client.Ensure(desired, LinkedServerEnsureFlags.DryRun | LinkedServerEnsureFlags.ExactLogins);
+            Check(dry.DryRun && dry.Requests == 1, "a dry run reads once");
+            Equal("created", dry.Servers[0].Action, "the dry run plans a create");
+            Check(!dry.Json.Contains("Cs!Secret1"), "the report holds no password");
+            var report = client.Ensure(desired, LinkedServerEnsureFlags.ExactLogins);
+            Equal(2, report.Requests, "one read and one write");
+            Equal(dry.Servers[0].Sql, report.Servers[0].Sql, "the dry run shows the T-SQL that ran");
+            Check(report.Servers[0].Changes.Count >= 3, "changes listed");
+            var info = client.Get("CS_ENSURE");
+            Check(info.RpcOut && info.QueryTimeout == 30, "options set");
+            Equal(1, info.Logins.Count, "global mapping dropped, sa mapped");
+            var again = client.Ensure(desired, LinkedServerEnsureFlags.ExactLogins);
+            Equal("unchanged", again.Servers[0].Action, "converged");
+            Equal(1, again.Requests, "converged in one request");
+
+            string script = client.Export("CS_ENSURE");
+            Check(script.Contains("N'CS_ENSURE'") && !script.Contains("Cs!Secret1"), "export names the server, no password");
+            Check(client.Export(null).Contains("N'CS_ENSURE'"), "export of all servers");
+
+            var probe = client.Probe("CS_ENSURE");
+            Check(!probe.Ok && probe.Stage == "network" && probe.Number != 0, "probe of an unreachable link: " + probe);
+            var sync = Throws<LinkedServerException>(() => client.SyncBizTalk(null, LinkedServerEnsureFlags.None),
+                "no BizTalkMgmtDb: the list cannot be read");
+            Equal(LinkedServerStatus.Sql, sync.Status, "an SQL error");
+            Throws<LinkedServerException>(() => client.Ensure("{\"name\":\"X\",\"colour\":1}", LinkedServerEnsureFlags.None),
+                "unknown member refused");
+            client.Drop("CS_ENSURE", true);
+        }
     }
 
     // ---- assert helpers -------------------------------------------------------------------
