@@ -4,7 +4,8 @@
 //! Requests: the read is one SQL batch of fixed text (linked servers with their mappings, the
 //! server principals, `@@SERVERNAME`, the login and the instance collation). The write is one
 //! `sp_executesql` per group of servers whose statement stays under SQL Server's 2100
-//! parameters; groups hold many servers (a fully specified server needs about 8).
+//! parameters; groups hold many servers (a fully specified server needs about 8, so about 250
+//! fit in one request).
 
 use serde::Serialize;
 use tiberius::Command;
@@ -67,8 +68,6 @@ const STATE_TAIL: &str = ";\nSELECT name FROM sys.server_principals WHERE type <
 
 /// Parameters per write request; SQL Server allows 2100 per request.
 const PARAMETERS_PER_REQUEST: usize = 2000;
-/// An upper bound of the parameters one step binds (sp_addlinkedserver: 7).
-const PARAMETERS_PER_STEP: usize = 7;
 
 async fn read_state(client: &mut TdsClient) -> Result<(CatalogState, Instance), Error> {
     let text = format!("{LIST_SERVERS_SQL}{STATE_TAIL}");
@@ -247,12 +246,15 @@ impl Session<'_> {
     }
 }
 
-/// Consecutive groups of plans with changes, each within the parameter limit of one request.
+/// Consecutive groups of plans with changes, each within the parameter limit of one request
+/// (counted per plan, so values shared between servers are counted once per server).
 fn groups(plans: &[ServerPlan]) -> Vec<Vec<&ServerPlan>> {
     let mut groups: Vec<Vec<&ServerPlan>> = Vec::new();
     let mut used = 0;
     for plan in plans.iter().filter(|p| !p.steps.is_empty()) {
-        let needs = plan.steps.len() * PARAMETERS_PER_STEP;
+        let mut parameters = Parameters::default();
+        batch::render(&batch::run_order([plan]), &mut parameters);
+        let needs = parameters.values.len();
         if groups.is_empty() || used + needs > PARAMETERS_PER_REQUEST {
             groups.push(Vec::new());
             used = 0;

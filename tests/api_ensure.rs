@@ -184,6 +184,27 @@ fn twenty_servers_take_at_most_three_requests() {
 }
 
 #[test]
+fn past_2100_parameters_the_write_takes_a_second_request() {
+    let standin = start_with_logins();
+    let client = connect(&standin);
+    // Eight distinct values per server: 300 servers need two statements.
+    let desired = format!(
+        "[{}]",
+        (0..300)
+            .map(|i| full(&format!("MANY{i:03}")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (report, requests) = counted(&standin, || client.ensure(&desired, flags(EXACT)));
+    let report = report.unwrap();
+    assert_eq!(requests, 3, "one read, two writes");
+    assert_eq!(report.requests, 3);
+    assert_eq!(client.list().unwrap().len(), 300);
+    let (_, requests) = counted(&standin, || client.ensure(&desired, flags(EXACT)));
+    assert_eq!(requests, 1);
+}
+
+#[test]
 fn errors_the_read_can_show_fail_before_any_write() {
     let standin = start_with_logins();
     let client = connect(&standin);
