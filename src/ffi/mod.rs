@@ -3,7 +3,7 @@
 //! - `boundary`: the panic barrier and status/error reporting every export goes through;
 //! - `args`: checks of the caller's strings, out-parameters and flags;
 //! - `registry`: live-object sets that make freed or foreign pointers harmless;
-//! - `client`, `servers`, `ensure`: the exports, one per [`crate::api::Client`] method;
+//! - `client`, `servers`, `state` (desired state): the exports, one per [`crate::api::Client`] method;
 //! - `error`, `strings`: the objects the library hands out and their accessors/destructors.
 //!
 //! The doc comments of the exports and constants are the header's documentation; the overview
@@ -11,8 +11,8 @@
 
 // The header lists the exports in the order of these declarations (cbindgen keeps source order).
 mod client;
-mod ensure;
 mod servers;
+mod state;
 mod strings;
 // The error object's accessors come last: they are read after any failing call.
 mod error;
@@ -25,10 +25,6 @@ mod registry;
 use std::ffi::{c_char, CStr};
 
 pub use client::{lsv_cancel, lsv_client, lsv_client_free, lsv_connect, lsv_connection_info};
-pub use ensure::{
-    lsv_biztalk_sync, lsv_ensure, lsv_export, lsv_probe, LSV_ENSURE_ALLOW_RECREATE,
-    LSV_ENSURE_DRY_RUN, LSV_ENSURE_EXACT_LOGINS, LSV_ENSURE_SET_PASSWORDS,
-};
 pub use error::{
     lsv_error, lsv_error_code, lsv_error_free, lsv_error_json, lsv_error_message,
     lsv_error_sql_line, lsv_error_sql_number, lsv_error_sql_procedure, lsv_error_sql_severity,
@@ -37,6 +33,10 @@ pub use error::{
 pub use servers::{
     lsv_create, lsv_drop, lsv_get, lsv_list, lsv_map_login, lsv_set_option, lsv_set_rpc, lsv_test,
     lsv_unmap_login,
+};
+pub use state::{
+    lsv_biztalk_sync, lsv_ensure, lsv_export, lsv_probe, LSV_ENSURE_ALLOW_RECREATE,
+    LSV_ENSURE_DRY_RUN, LSV_ENSURE_EXACT_LOGINS, LSV_ENSURE_SET_PASSWORDS,
 };
 pub use strings::lsv_string_free;
 
