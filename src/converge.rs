@@ -166,8 +166,9 @@ impl MappingTarget {
     }
 }
 
-/// One procedure call of a plan. Values are sent as typed parameters (see `batch`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One procedure call of a plan. Values are sent as typed parameters (see `batch`). `Debug`
+/// hides provider strings and passwords.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Call {
     AddServer(NewLinkedServer),
     DropServer {
@@ -188,6 +189,56 @@ pub enum Call {
         server: String,
         local_login: Option<String>,
     },
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Call::AddServer(add) => f.debug_tuple("AddServer").field(add).finish(),
+            Call::DropServer {
+                server,
+                drop_logins,
+            } => f
+                .debug_struct("DropServer")
+                .field("server", server)
+                .field("drop_logins", drop_logins)
+                .finish(),
+            Call::SetOption {
+                server,
+                option,
+                value,
+            } => {
+                let shown = if *option == ServerOption::ProviderString {
+                    value.as_ref().map(|_| HIDDEN.to_string())
+                } else {
+                    value.clone()
+                };
+                f.debug_struct("SetOption")
+                    .field("server", server)
+                    .field("option", option)
+                    .field("value", &shown)
+                    .finish()
+            }
+            Call::AddLogin {
+                server,
+                local_login,
+                target,
+            } => f
+                .debug_struct("AddLogin")
+                .field("server", server)
+                .field("local_login", local_login)
+                .field("target", target)
+                .finish(),
+            Call::DropLogin {
+                server,
+                local_login,
+            } => f
+                .debug_struct("DropLogin")
+                .field("server", server)
+                .field("local_login", local_login)
+                .finish(),
+        }
+    }
 }
 
 /// How a completed step is undone when a later one fails.
@@ -1424,6 +1475,25 @@ mod tests {
             EnsureFlags::ALLOW_RECREATE | EnsureFlags::EXACT_LOGINS
         )
         .is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_provider_strings_and_passwords() {
+        let mut current = server("BTS01");
+        current.product = String::new();
+        current.provider = "MSOLEDBSQL".into();
+        current.provider_string = Some("Pwd=Old1".into());
+        current.logins = vec![mapping(Some("app"), false, Some("u"))];
+        let json = r#"{"name":"BTS01","product":"","provider":"MSOLEDBSQL","data_source":"BTS01",
+            "provider_string":"Pwd=New1","options":{"provider string":"Pwd=New2"},
+            "logins":[{"local_login":"app","uses_self_credential":false,"remote_user":"u",
+                       "remote_password":"Secret1"}]}"#;
+        let plan = plan(&state(vec![current]), json, EnsureFlags::ALLOW_RECREATE).unwrap();
+        let shown = format!("{plan:?}");
+        for secret in ["Old1", "New1", "New2", "Secret1"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("MSOLEDBSQL"));
     }
 
     #[test]

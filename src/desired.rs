@@ -23,13 +23,14 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::spec::{
-    hide_string_values, validate_sysname, OptionSetting, OptionValue, RawOptionValue,
+    hide_string_values, validate_sysname, OptionSetting, OptionValue, RawOptionValue, RedactedText,
     RemoteCredentials, ServerOption,
 };
 
 /// One linked server as the caller wants it. `None` fields are "leave as it is"; for the
-/// nullable properties `Some(None)` asks for NULL.
-#[derive(Debug, Default)]
+/// nullable properties `Some(None)` asks for NULL. `Debug` hides the provider string and the
+/// passwords.
+#[derive(Default)]
 pub struct DesiredServer {
     pub name: String,
     pub product: Option<String>,
@@ -46,6 +47,27 @@ pub struct DesiredServer {
     /// Drop the mapping for every login even without `EXACT_LOGINS` (the BizTalk sync's
     /// `drop_global_mapping`); not a JSON member.
     pub drop_global_mapping: bool,
+}
+
+impl std::fmt::Debug for DesiredServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredServer")
+            .field("name", &self.name)
+            .field("product", &self.product)
+            .field("provider", &self.provider)
+            .field("data_source", &self.data_source)
+            .field("location", &self.location)
+            .field(
+                "provider_string",
+                &self.provider_string.as_ref().map(RedactedText),
+            )
+            .field("catalog", &self.catalog)
+            .field("options", &self.options)
+            .field("logins", &self.logins)
+            .field("nonsql_subscriber", &self.nonsql_subscriber)
+            .field("drop_global_mapping", &self.drop_global_mapping)
+            .finish()
+    }
 }
 
 /// One listed login mapping. `Debug` hides the password.
@@ -502,6 +524,16 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{parsed:?}").contains("Secret1"));
+        let provider = parse_desired(
+            r#"{"name":"A","product":"","provider":"P","provider_string":"Pwd=Hidden2",
+                "options":{"provider string":"Pwd=Hidden3"}}"#,
+        )
+        .unwrap();
+        let shown = format!("{provider:?}");
+        assert!(
+            !shown.contains("Hidden2") && !shown.contains("Hidden3"),
+            "{shown}"
+        );
         assert_eq!(parsed[0].logins[0].password().unwrap().as_str(), "Secret1");
     }
 }
