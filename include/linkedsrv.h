@@ -9,6 +9,13 @@
  *   linked server's definition as JSON and test that it is reachable. The library never builds
  *   SQL text from your arguments: it calls the documented system procedures with parameters.
  *
+ *   Or describe what you want and let one call converge it: lsv_ensure() takes linked servers
+ *   as JSON (the shape lsv_get() returns) and brings definition, options and login mappings to
+ *   that state in one read and one write, undone as a whole if a call fails, with a dry run
+ *   that reports the T-SQL it would run. lsv_export() writes them as a re-runnable script,
+ *   lsv_biztalk_sync() does it for every instance the BizTalk backup job needs, and lsv_probe()
+ *   checks a link with a real remote procedure call.
+ *
  * CONVENTIONS
  *
  *   Strings in:   NUL-terminated UTF-8 (const char *), read only during the call. Invalid
@@ -75,6 +82,16 @@
  *   lsv_error_free(err);
  *   lsv_client_free(client);                        // NULL is fine
  *   return 1;
+ *
+ * EXAMPLE: the same end state in one call (run it again: "unchanged", one request)
+ *
+ *   char *report = NULL;
+ *   if (lsv_ensure(client, "{\"name\":\"BTS_DB\",\"options\":{\"rpc\":true,\"rpc out\":true},"
+ *                          "\"logins\":[{\"local_login\":\"BizTalkJob\",\"uses_self_credential\":true}]}",
+ *                  LSV_ENSURE_EXACT_LOGINS, &report, &err) != LSV_OK)
+ *       goto fail;
+ *   puts(report);           // {"dry_run":false,"requests":2,"servers":[{"action":"created",...
+ *   lsv_string_free(report);
  */
 
 
