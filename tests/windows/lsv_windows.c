@@ -237,6 +237,56 @@ static void connection_info(lsv_client *client, const char *expected_encryption)
     lsv_string_free(json);
 }
 
+/* Desired state: one ensure creates a link to the peer with a remote-user mapping, a second
+ * finds it converged, the probe calls a procedure through it, the export re-creates it. */
+static void desired_state(lsv_client *client, const char *peer)
+{
+    lsv_error *err = NULL;
+    char *json = NULL;
+    char desired[1024];
+    snprintf(desired, sizeof desired,
+             "{\"name\":\"ENSURE_W\",\"product\":\"\",\"provider\":\"MSOLEDBSQL\","
+             "\"data_source\":\"%s\",\"options\":{\"rpc out\":true,\"data access\":true},"
+             "\"logins\":[{\"local_login\":null,\"uses_self_credential\":false,"
+             "\"remote_user\":\"bts_remote\",\"remote_password\":\"%s\"}]}",
+             peer, remote_password);
+
+    if (succeeded(lsv_ensure(client, desired, LSV_ENSURE_EXACT_LOGINS, &json, &err), &err,
+                  "lsv_ensure ENSURE_W")) {
+        no_secret(json);
+        check(contains(json, "\"action\":\"created\"") && contains(json, "\"requests\":2"),
+              "created in one read and one write");
+        lsv_string_free(json);
+        json = NULL;
+    }
+    if (succeeded(lsv_ensure(client, desired, LSV_ENSURE_EXACT_LOGINS, &json, &err), &err,
+                  "lsv_ensure ENSURE_W again")) {
+        check(contains(json, "\"action\":\"unchanged\"") && contains(json, "\"requests\":1"),
+              "converged: unchanged in one request");
+        lsv_string_free(json);
+        json = NULL;
+    }
+    if (succeeded(lsv_probe(client, "ENSURE_W", &json, &err), &err, "lsv_probe ENSURE_W")) {
+        check(contains(no_secret(json), "\"ok\":true")
+                  && contains(json, "\"remote_server_name\":\"BTS01\""),
+              "a procedure called through the link answers from BTS01");
+        lsv_string_free(json);
+        json = NULL;
+    }
+    if (succeeded(lsv_export(client, "ENSURE_W", &json, &err), &err, "lsv_export ENSURE_W")) {
+        check(contains(no_secret(json), "N'ENSURE_W'"), "the script names the server");
+        lsv_string_free(json);
+        json = NULL;
+    }
+    int32_t status = lsv_biztalk_sync(client, NULL, LSV_ENSURE_DRY_RUN, &json, &err);
+    check(status == LSV_ERR_SQL && json == NULL && contains(no_secret(lsv_error_message(err)),
+                                                             "BizTalkMgmtDb"),
+          "lsv_biztalk_sync without BizTalkMgmtDb: LSV_ERR_SQL naming it");
+    lsv_error_free(err);
+    err = NULL;
+    succeeded(lsv_drop(client, "ENSURE_W", 1, &err), &err, "lsv_drop ENSURE_W");
+}
+
 /* lsv_cancel from another thread than the one blocked in a call the server never answers. */
 static void cancellation(const char *stalling_connection)
 {
@@ -332,6 +382,7 @@ int main(int argc, char **argv)
     else
         check(false, "LSV_TEST_ENCRYPTION names the expected encryption");
     cycle(client, argv[2]);
+    desired_state(client, argv[2]);
     argument_errors(client);
     cancellation(stalling_connection);
 
