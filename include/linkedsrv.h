@@ -613,7 +613,8 @@ int32_t lsv_export(struct lsv_client *client,
  * The "Backup BizTalk Server" pre-step. Reads `<database>.dbo.admv_BackupDatabases` (through
  * BizTalk's `sp_GetBackupDatabasesForServer`) and, for every server in it other than this
  * instance, ensures a linked server named exactly as stored (product `SQL Server`) with `rpc`
- * and `rpc out` on and `job_login` mapped to itself, in one write; then verifies each link with
+ * and `rpc out` on and `job_login` mapped to itself, in one write (an existing link keeps its
+ * definition, e.g. an alias through MSOLEDBSQL, unless LSV_ENSURE_ALLOW_RECREATE); then verifies each link with
  * sp_testlinkedserver and the job's own first remote call, `sp_GetServerName` in the server's
  * first backed-up database, through the link.
  *

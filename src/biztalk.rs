@@ -154,7 +154,7 @@ pub struct SyncReport {
     pub servers: Vec<SyncServer>,
 }
 
-/// The linked server the job needs for `name`.
+/// The linked server the job needs for `name` (a `SQL Server` link when it is created).
 fn desired_link(name: &str, job_login: &str, drop_global_mapping: bool) -> DesiredServer {
     let on = |option| OptionSetting {
         option,
@@ -337,7 +337,13 @@ impl Client {
 
             let mut plans: Vec<ServerPlan> = Vec::new();
             for server in &mut servers {
-                let desired = desired_link(&server.name, &job_login, options.drop_global_mapping);
+                let mut desired =
+                    desired_link(&server.name, &job_login, options.drop_global_mapping);
+                // An existing link keeps its definition (e.g. an alias through MSOLEDBSQL to a
+                // port or listener) unless re-creating is allowed; the check shows if it works.
+                if !flags.allow_recreate && state.find_server(&server.name).is_some() {
+                    desired.product = None;
+                }
                 match plan_server(&state, &desired, flags) {
                     Ok(plan) => {
                         let shown = ServerReport::of(&plan);

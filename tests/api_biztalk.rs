@@ -175,6 +175,37 @@ fn sync_for_a_job_login_can_drop_the_global_mapping_and_a_dry_run_changes_nothin
 }
 
 #[test]
+fn sync_keeps_an_existing_alias_unless_recreating_is_allowed() {
+    let farm = farm();
+    let client = connect(&farm.mgmt);
+    client
+        .ensure(
+            r#"{"name":"BTS01","product":"","provider":"MSOLEDBSQL","data_source":"BTS01"}"#,
+            EnsureFlags::default(),
+        )
+        .unwrap();
+    let report = client
+        .biztalk_sync(&SyncOptions::default(), EnsureFlags::default())
+        .unwrap();
+    let bts01 = by_name(&report, "BTS01");
+    assert!(bts01.probe.ok, "{bts01:?}");
+    assert_eq!(
+        bts01.action,
+        Some(Action::Updated),
+        "rpc turned on, sa mapped"
+    );
+    assert_eq!(client.get("BTS01").unwrap().provider, "MSOLEDBSQL");
+    let forced = client
+        .biztalk_sync(
+            &SyncOptions::default(),
+            EnsureFlags::from_bits(EnsureFlags::ALLOW_RECREATE).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(by_name(&forced, "BTS01").action, Some(Action::Recreated));
+    assert_eq!(client.get("BTS01").unwrap().product, "SQL Server");
+}
+
+#[test]
 fn sync_fails_only_when_the_list_cannot_be_read() {
     let farm = farm();
     let client = connect(&farm.mgmt);
