@@ -131,8 +131,12 @@ async fn baseline_list(connection: &mut Baseline) -> usize {
     logins
 }
 
-/// One system procedure call with named `nvarchar` parameters.
-async fn call_procedure(connection: &mut Baseline, procedure: &str, parameters: &[(&str, &str)]) {
+/// One system procedure call with named `nvarchar` parameters (`None`: NULL).
+async fn call_procedure(
+    connection: &mut Baseline,
+    procedure: &str,
+    parameters: &[(&str, Option<&str>)],
+) {
     let mut command = tiberius::Command::new(format!("master.sys.{procedure}"));
     for (name, value) in parameters {
         command.bind_param(*name, *value);
@@ -149,26 +153,26 @@ async fn call_procedure(connection: &mut Baseline, procedure: &str, parameters: 
 async fn baseline_cycle(connection: &mut Baseline, name: &str) {
     let option = |option, value| {
         [
-            ("@server", name),
-            ("@optname", option),
-            ("@optvalue", value),
+            ("@server", Some(name)),
+            ("@optname", Some(option)),
+            ("@optvalue", Some(value)),
         ]
     };
     call_procedure(
         connection,
         "sp_addlinkedserver",
-        &[("@server", name), ("@srvproduct", "SQL Server")],
+        &[("@server", Some(name)), ("@srvproduct", Some("SQL Server"))],
     )
     .await;
     call_procedure(
         connection,
         "sp_addlinkedsrvlogin",
         &[
-            ("@rmtsrvname", name),
-            ("@useself", "FALSE"),
-            ("@locallogin", "sa"),
-            ("@rmtuser", "remote"),
-            ("@rmtpassword", "Rem0te!Pw"),
+            ("@rmtsrvname", Some(name)),
+            ("@useself", Some("FALSE")),
+            ("@locallogin", Some("sa")),
+            ("@rmtuser", Some("remote")),
+            ("@rmtpassword", Some("Rem0te!Pw")),
         ],
     )
     .await;
@@ -178,7 +182,7 @@ async fn baseline_cycle(connection: &mut Baseline, name: &str) {
     call_procedure(
         connection,
         "sp_dropserver",
-        &[("@server", name), ("@droplogins", "droplogins")],
+        &[("@server", Some(name)), ("@droplogins", Some("droplogins"))],
     )
     .await;
 }
@@ -369,69 +373,61 @@ fn median(
     }
 }
 
-/// The statements that bring `name` to the full state, one per request; what exists is read
+/// A procedure and its arguments after the server's name (`None`: NULL).
+type Statement = (&'static str, Vec<(&'static str, Option<&'static str>)>);
+
+/// The statements that bring a server to the full state, one per request; what exists is read
 /// first, as SMO does, and only what differs is written.
-fn full_server_statements(exists: bool) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+fn full_server_statements(exists: bool) -> Vec<Statement> {
     if exists {
         return Vec::new();
     }
+    let option = |name, value| {
+        (
+            "sp_serveroption",
+            vec![("@optname", Some(name)), ("@optvalue", Some(value))],
+        )
+    };
     vec![
-        ("sp_addlinkedserver", vec![("@srvproduct", "SQL Server")]),
         (
-            "sp_serveroption",
-            vec![("@optname", "rpc"), ("@optvalue", "true")],
+            "sp_addlinkedserver",
+            vec![("@srvproduct", Some("SQL Server"))],
         ),
-        (
-            "sp_serveroption",
-            vec![("@optname", "rpc out"), ("@optvalue", "true")],
-        ),
-        (
-            "sp_serveroption",
-            vec![("@optname", "query timeout"), ("@optvalue", "30")],
-        ),
-        ("sp_droplinkedsrvlogin", vec![]),
+        option("rpc", "true"),
+        option("rpc out", "true"),
+        option("query timeout", "30"),
+        ("sp_droplinkedsrvlogin", vec![("@locallogin", None)]),
         (
             "sp_addlinkedsrvlogin",
-            vec![("@useself", "TRUE"), ("@locallogin", "BizTalkJob")],
+            vec![
+                ("@useself", Some("TRUE")),
+                ("@locallogin", Some("BizTalkJob")),
+            ],
         ),
         (
             "sp_addlinkedsrvlogin",
             vec![
-                ("@useself", "FALSE"),
-                ("@locallogin", "app"),
-                ("@rmtuser", "remote"),
-                ("@rmtpassword", "Rem0te!Pw"),
+                ("@useself", Some("FALSE")),
+                ("@locallogin", Some("app")),
+                ("@rmtuser", Some("remote")),
+                ("@rmtpassword", Some("Rem0te!Pw")),
             ],
         ),
     ]
 }
 
 /// One statement of the baseline: the procedure with the server's name first.
-async fn baseline_statement(
-    connection: &mut Baseline,
-    name: &str,
-    procedure: &str,
-    arguments: &[(&str, &str)],
-) {
-    let mut command = tiberius::Command::new(format!("master.sys.{procedure}"));
-    let server_parameter = if procedure == "sp_addlinkedserver" || procedure == "sp_serveroption" {
+async fn baseline_statement(connection: &mut Baseline, name: &str, statement: &Statement) {
+    let (procedure, arguments) = statement;
+    let server_parameter = if *procedure == "sp_addlinkedserver" || *procedure == "sp_serveroption"
+    {
         "@server"
     } else {
         "@rmtsrvname"
     };
-    command.bind_param(server_parameter, name);
-    if procedure == "sp_droplinkedsrvlogin" {
-        command.bind_param("@locallogin", Option::<&str>::None);
-    }
-    for (parameter, value) in arguments {
-        command.bind_param(*parameter, *value);
-    }
-    let mut stream = command.exec(connection).await.expect(procedure);
-    while futures_util::TryStreamExt::try_next(&mut stream)
-        .await
-        .expect(procedure)
-        .is_some()
-    {}
+    let mut parameters = vec![(server_parameter, Some(name))];
+    parameters.extend(arguments.iter().copied());
+    call_procedure(connection, procedure, &parameters).await;
 }
 
 /// Whether `name` exists, read as SMO does (the server row, then its logins).
@@ -468,8 +464,8 @@ async fn baseline_exists(connection: &mut Baseline, name: &str) -> bool {
 
 async fn smo_style(connection: &mut Baseline, name: &str) {
     let exists = baseline_exists(connection, name).await;
-    for (procedure, arguments) in full_server_statements(exists) {
-        baseline_statement(connection, name, procedure, &arguments).await;
+    for statement in full_server_statements(exists) {
+        baseline_statement(connection, name, &statement).await;
     }
 }
 
@@ -478,14 +474,9 @@ fn sqlcmd_style(runtime: &Runtime, standin: &StandIn, name: &str) {
     let mut connection = baseline_connection(runtime, standin);
     let exists = runtime.block_on(baseline_exists(&mut connection, name));
     drop(connection);
-    for (procedure, arguments) in full_server_statements(exists) {
+    for statement in full_server_statements(exists) {
         let mut connection = baseline_connection(runtime, standin);
-        runtime.block_on(baseline_statement(
-            &mut connection,
-            name,
-            procedure,
-            &arguments,
-        ));
+        runtime.block_on(baseline_statement(&mut connection, name, &statement));
     }
 }
 

@@ -1151,33 +1151,7 @@ mod tests {
     use crate::desired::parse_desired;
 
     fn server(name: &str) -> LinkedServer {
-        LinkedServer {
-            server_id: 3,
-            name: name.into(),
-            product: "SQL Server".into(),
-            provider: "SQLNCLI".into(),
-            data_source: Some(name.into()),
-            location: None,
-            provider_string: None,
-            catalog: None,
-            connect_timeout: 0,
-            query_timeout: 0,
-            rpc: true,
-            rpc_out: true,
-            data_access: true,
-            collation_compatible: false,
-            use_remote_collation: true,
-            collation_name: None,
-            lazy_schema_validation: false,
-            is_system: false,
-            is_publisher: false,
-            is_subscriber: false,
-            is_distributor: false,
-            is_nonsql_subscriber: false,
-            remote_proc_transaction_promotion: true,
-            modify_date: None,
-            logins: vec![mapping(None, true, None)],
-        }
+        LinkedServer::created(name)
     }
 
     fn mapping(local: Option<&str>, self_credential: bool, user: Option<&str>) -> LoginMapping {

@@ -179,34 +179,14 @@ mod tests {
     fn server() -> LinkedServer {
         LinkedServer {
             server_id: 5,
-            name: "Q'uote".into(),
-            product: "SQL Server".into(),
-            provider: "SQLNCLI".into(),
-            data_source: Some("Q'uote".into()),
-            location: None,
-            provider_string: None,
-            catalog: None,
-            connect_timeout: 0,
             query_timeout: 600,
-            rpc: true,
             rpc_out: false,
-            data_access: true,
-            collation_compatible: false,
-            use_remote_collation: true,
-            collation_name: None,
-            lazy_schema_validation: false,
-            is_system: false,
-            is_publisher: false,
-            is_subscriber: false,
-            is_distributor: false,
-            is_nonsql_subscriber: false,
-            remote_proc_transaction_promotion: true,
-            modify_date: None,
             logins: vec![LoginMapping {
                 local_login: Some("app".into()),
                 uses_self_credential: false,
                 remote_user: Some("remote".into()),
             }],
+            ..LinkedServer::created("Q'uote")
         }
     }
 

@@ -318,6 +318,44 @@ impl std::fmt::Debug for LinkedServer {
     }
 }
 
+impl LinkedServer {
+    /// A SQL Server link as `sp_addlinkedserver` leaves it (reference §2), for tests.
+    #[cfg(test)]
+    pub(crate) fn created(name: &str) -> LinkedServer {
+        LinkedServer {
+            server_id: 3,
+            name: name.into(),
+            product: "SQL Server".into(),
+            provider: "SQLNCLI".into(),
+            data_source: Some(name.into()),
+            location: None,
+            provider_string: None,
+            catalog: None,
+            connect_timeout: 0,
+            query_timeout: 0,
+            rpc: true,
+            rpc_out: true,
+            data_access: true,
+            collation_compatible: false,
+            use_remote_collation: true,
+            collation_name: None,
+            lazy_schema_validation: false,
+            is_system: false,
+            is_publisher: false,
+            is_subscriber: false,
+            is_distributor: false,
+            is_nonsql_subscriber: false,
+            remote_proc_transaction_promotion: true,
+            modify_date: None,
+            logins: vec![LoginMapping {
+                local_login: None,
+                uses_self_credential: true,
+                remote_user: None,
+            }],
+        }
+    }
+}
+
 /// Every `sp_serveroption` option (reference §8.1); `name()` is the exact `@optname` string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServerOption {

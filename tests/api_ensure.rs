@@ -7,7 +7,6 @@ mod api_support;
 use api_support::*;
 use linkedsrv::converge::{Action, EnsureFlags};
 use linkedsrv::ensure::EnsureReport;
-use linkedsrv::spec::LinkedServer;
 use linkedsrv::{Client, Status};
 use tds_standin::config::ServerRole;
 use tds_standin::{InstanceConfig, StandIn};
@@ -52,17 +51,6 @@ fn counted<T>(standin: &StandIn, call: impl FnOnce() -> T) -> (T, u64) {
 
 fn actions(report: &EnsureReport) -> Vec<Action> {
     report.servers.iter().map(|s| s.action).collect()
-}
-
-/// `list` without the members that differ between instances by nature.
-fn comparable(servers: Vec<LinkedServer>) -> serde_json::Value {
-    let mut json = serde_json::to_value(servers).unwrap();
-    for server in json.as_array_mut().unwrap() {
-        let object = server.as_object_mut().unwrap();
-        object.remove("server_id");
-        object.remove("modify_date");
-    }
-    json
 }
 
 #[test]

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use api_support::*;
 use linkedsrv::biztalk::SyncOptions;
 use linkedsrv::converge::{Action, EnsureFlags};
-use linkedsrv::spec::LinkedServer;
 use linkedsrv::Client;
 use tds_standin::config::{FaultPlan, ServerRole};
 use tds_standin::{InstanceConfig, StandIn};
@@ -61,16 +60,9 @@ fn plan(fault: Fault, request: u64) -> FaultPlan {
     }
 }
 
-/// `list` without what differs by nature (ids, modification times).
+/// The catalog as `list` shows it, without ids and modification times.
 fn state(client: &Client) -> serde_json::Value {
-    let servers: Vec<LinkedServer> = client.list().unwrap();
-    let mut json = serde_json::to_value(servers).unwrap();
-    for server in json.as_array_mut().unwrap() {
-        let object = server.as_object_mut().unwrap();
-        object.remove("server_id");
-        object.remove("modify_date");
-    }
-    json
+    comparable(client.list().unwrap())
 }
 
 /// An update of OLD (options, mappings) and the creation of NEW, in one call.

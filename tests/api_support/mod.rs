@@ -65,3 +65,15 @@ pub fn names(client: &Client) -> Vec<String> {
         .map(|s| s.name)
         .collect()
 }
+
+/// Linked servers as JSON without what differs between instances and runs by nature
+/// (`server_id`, `modify_date`), to compare catalogs.
+pub fn comparable(servers: Vec<linkedsrv::spec::LinkedServer>) -> serde_json::Value {
+    let mut json = serde_json::to_value(servers).unwrap();
+    for server in json.as_array_mut().unwrap() {
+        let object = server.as_object_mut().unwrap();
+        object.remove("server_id");
+        object.remove("modify_date");
+    }
+    json
+}
