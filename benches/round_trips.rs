@@ -87,8 +87,9 @@ fn baseline_connection(runtime: &Runtime, standin: &StandIn) -> Baseline {
     })
 }
 
-/// SMO-style read of one server: its `sys.servers` row, then its `sys.linked_logins` rows.
-async fn baseline_get(connection: &mut Baseline, name: &str) -> usize {
+/// SMO-style read of one server: its `sys.servers` row, then its `sys.linked_logins` rows; the
+/// number of mappings, `None` when the server does not exist.
+async fn baseline_get(connection: &mut Baseline, name: &str) -> Option<usize> {
     let mut query = Query::new("SELECT server_id, name, product, provider, data_source, is_rpc_out_enabled FROM sys.servers WHERE name = @P1");
     query.bind(name);
     let row = query
@@ -97,8 +98,7 @@ async fn baseline_get(connection: &mut Baseline, name: &str) -> usize {
         .expect("server row")
         .into_row()
         .await
-        .expect("server row read")
-        .expect("server exists");
+        .expect("server row read")?;
     let server_id: i32 = row.get(0).expect("server_id");
     let mut query = Query::new("SELECT local_principal_id, uses_self_credential, remote_name FROM sys.linked_logins WHERE server_id = @P1");
     query.bind(server_id);
@@ -109,7 +109,7 @@ async fn baseline_get(connection: &mut Baseline, name: &str) -> usize {
         .into_first_result()
         .await
         .expect("logins read");
-    logins.len()
+    Some(logins.len())
 }
 
 /// SMO-style list: the names, then one `baseline_get` per server.
@@ -126,7 +126,7 @@ async fn baseline_list(connection: &mut Baseline) -> usize {
         .collect();
     let mut logins = 0;
     for name in &names {
-        logins += baseline_get(connection, name).await;
+        logins += baseline_get(connection, name).await.expect("server exists");
     }
     logins
 }
@@ -178,7 +178,7 @@ async fn baseline_cycle(connection: &mut Baseline, name: &str) {
     .await;
     call_procedure(connection, "sp_serveroption", &option("rpc", "true")).await;
     call_procedure(connection, "sp_serveroption", &option("rpc out", "true")).await;
-    baseline_get(connection, name).await;
+    baseline_get(connection, name).await.expect("server exists");
     call_procedure(
         connection,
         "sp_dropserver",
@@ -430,40 +430,8 @@ async fn baseline_statement(connection: &mut Baseline, name: &str, statement: &S
     call_procedure(connection, procedure, &parameters).await;
 }
 
-/// Whether `name` exists, read as SMO does (the server row, then its logins).
-async fn baseline_exists(connection: &mut Baseline, name: &str) -> bool {
-    let mut query =
-        Query::new("SELECT server_id FROM sys.servers WHERE server_id <> 0 AND name = @P1");
-    query.bind(name);
-    let row = query
-        .query(connection)
-        .await
-        .expect("server row")
-        .into_row()
-        .await
-        .expect("server row read");
-    match row {
-        None => false,
-        Some(row) => {
-            let server_id: i32 = row.get(0).expect("server_id");
-            let mut query = Query::new(
-                "SELECT local_principal_id, uses_self_credential, remote_name FROM sys.linked_logins WHERE server_id = @P1",
-            );
-            query.bind(server_id);
-            query
-                .query(connection)
-                .await
-                .expect("logins")
-                .into_first_result()
-                .await
-                .expect("logins read");
-            true
-        }
-    }
-}
-
 async fn smo_style(connection: &mut Baseline, name: &str) {
-    let exists = baseline_exists(connection, name).await;
+    let exists = baseline_get(connection, name).await.is_some();
     for statement in full_server_statements(exists) {
         baseline_statement(connection, name, &statement).await;
     }
@@ -472,7 +440,9 @@ async fn smo_style(connection: &mut Baseline, name: &str) {
 /// The same statements, each on its own connection.
 fn sqlcmd_style(runtime: &Runtime, standin: &StandIn, name: &str) {
     let mut connection = baseline_connection(runtime, standin);
-    let exists = runtime.block_on(baseline_exists(&mut connection, name));
+    let exists = runtime
+        .block_on(baseline_get(&mut connection, name))
+        .is_some();
     drop(connection);
     for statement in full_server_statements(exists) {
         let mut connection = baseline_connection(runtime, standin);
@@ -496,7 +466,9 @@ fn compare(
         client.get("LS07").expect("get");
     });
     let base = measure(instance, || {
-        runtime.block_on(baseline_get(baseline, "LS07"));
+        runtime
+            .block_on(baseline_get(baseline, "LS07"))
+            .expect("server exists");
     });
     print_row("get (one server)", &ours, &base);
 

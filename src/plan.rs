@@ -265,30 +265,9 @@ mod tests {
     fn snapshot() -> LinkedServer {
         LinkedServer {
             server_id: 1,
-            name: "BTS01".into(),
-            product: "SQL Server".into(),
-            provider: "SQLNCLI".into(),
-            data_source: Some("BTS01".into()),
-            location: None,
-            provider_string: None,
-            catalog: None,
-            connect_timeout: 0,
-            query_timeout: 0,
-            rpc: true,
             rpc_out: false,
-            data_access: true,
-            collation_compatible: false,
-            use_remote_collation: true,
-            collation_name: None,
-            lazy_schema_validation: false,
-            is_system: false,
-            is_publisher: false,
-            is_subscriber: false,
-            is_distributor: false,
-            is_nonsql_subscriber: false,
-            remote_proc_transaction_promotion: true,
-            modify_date: None,
             logins: Vec::new(),
+            ..LinkedServer::created("BTS01")
         }
     }
 

@@ -9,37 +9,6 @@ use std::ptr;
 use ffi_common::*;
 use linkedsrv::ffi::*;
 
-const PASSWORD: &str = "Str0ng!Passw0rd";
-
-struct Connected {
-    // Kept for the life of the client: dropping it stops the server.
-    _standin: tds_standin::StandIn,
-    client: *mut lsv_client,
-}
-
-impl Drop for Connected {
-    fn drop(&mut self) {
-        unsafe { lsv_client_free(self.client) };
-    }
-}
-
-fn connect() -> Connected {
-    connect_to(tds_standin::InstanceConfig::new("MGMT"))
-}
-
-fn connect_to(config: tds_standin::InstanceConfig) -> Connected {
-    let standin = tds_standin::spawn(config).expect("stand-in starts");
-    let connection_string = c(&standin.connection_string("sa", PASSWORD));
-    let mut client = ptr::null_mut();
-    outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut client, e) })
-        .expect("connects");
-    assert!(!client.is_null());
-    Connected {
-        _standin: standin,
-        client,
-    }
-}
-
 /// Takes a string returned by the library and frees it.
 fn take_json(s: *mut c_char) -> serde_json::Value {
     let json = serde_json::from_str(&text(s)).expect("the library returns JSON");
@@ -254,7 +223,7 @@ fn bad_input_through_the_abi_sends_nothing_and_changes_nothing() {
     let client = session.client;
     create_sql_server_link(client, c"BTS01").expect("create");
     let before = list(client);
-    let instance = session._standin.instance();
+    let instance = session.standin.instance();
     let requests = || -> u64 { instance.connection_stats().iter().map(|c| c.requests).sum() };
     let requests_before = requests();
 
@@ -310,7 +279,7 @@ fn a_freed_client_is_an_invalid_handle() {
     let session = connect();
     let client = session.client;
     // An extra handle to free; the session's own one stays live.
-    let connection_string = c(&session._standin.connection_string("sa", PASSWORD));
+    let connection_string = c(&session.standin.connection_string("sa", PASSWORD));
     let mut freed = ptr::null_mut();
     outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut freed, e) })
         .expect("connects");

@@ -8,28 +8,6 @@ use std::ptr;
 use ffi_common::*;
 use linkedsrv::ffi::*;
 
-struct Connected {
-    _standin: tds_standin::StandIn,
-    client: *mut lsv_client,
-}
-
-impl Drop for Connected {
-    fn drop(&mut self) {
-        unsafe { lsv_client_free(self.client) };
-    }
-}
-
-fn connect() -> Connected {
-    let standin = tds_standin::spawn(tds_standin::InstanceConfig::new("MGMT")).unwrap();
-    let connection_string = c(&standin.connection_string("sa", "Str0ng!Passw0rd"));
-    let mut client = ptr::null_mut();
-    outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut client, e) }).unwrap();
-    Connected {
-        _standin: standin,
-        client,
-    }
-}
-
 fn take(s: *mut c_char) -> String {
     let owned = text(s);
     unsafe { lsv_string_free(s) };

@@ -340,3 +340,35 @@ pub fn check_string_parameters(client: *mut lsv_client) {
         );
     }
 }
+
+/// The stand-in's sysadmin password.
+pub const PASSWORD: &str = "Str0ng!Passw0rd";
+
+/// A client connected through the ABI to a stand-in that lives as long as it does.
+pub struct Connected {
+    // Kept for the life of the client: dropping it stops the server.
+    pub standin: tds_standin::StandIn,
+    pub client: *mut lsv_client,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        unsafe { lsv_client_free(self.client) };
+    }
+}
+
+/// `connect_to` a plain management instance.
+pub fn connect() -> Connected {
+    connect_to(tds_standin::InstanceConfig::new("MGMT"))
+}
+
+/// Starts a stand-in and connects to it as `sa` with lsv_connect().
+pub fn connect_to(config: tds_standin::InstanceConfig) -> Connected {
+    let standin = tds_standin::spawn(config).expect("stand-in starts");
+    let connection_string = c(&standin.connection_string("sa", PASSWORD));
+    let mut client = ptr::null_mut();
+    outcome(|e| unsafe { lsv_connect(connection_string.as_ptr(), &mut client, e) })
+        .expect("connects");
+    assert!(!client.is_null());
+    Connected { standin, client }
+}
