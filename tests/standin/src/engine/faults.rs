@@ -169,6 +169,7 @@ mod tests {
                         output: false,
                         ty: SqlType::NVarChar(None),
                         value: SqlValue::String(text.into()),
+                        untyped: false,
                     })
                     .collect(),
             }])

@@ -159,5 +159,6 @@ pub fn nvarchar_param(name: &str, value: &str) -> RpcParam {
         output: false,
         ty: SqlType::NVarChar(None),
         value: SqlValue::String(value.into()),
+        untyped: false,
     }
 }
