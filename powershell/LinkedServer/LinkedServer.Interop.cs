@@ -4,6 +4,7 @@
 // CharSet: the native library is loaded by full path and every export is bound as a cdecl delegate,
 // one design for Windows, Linux, macOS, Mono and .NET 8.
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.ComponentModel;
@@ -325,6 +326,196 @@ namespace LinkedServer.Interop
         public string Instance { get; internal set; }
         public ReadOnlyCollection<LinkedServerSyncResult> Servers { get; internal set; }
         public string Json { get; internal set; }
+    }
+
+    /// <summary>The desired state of one linked server for lsv_ensure, as JSON in the shape
+    /// lsv_get returns. Build it just before the call: remote passwords are in its JSON.</summary>
+    public sealed class LinkedServerDesired
+    {
+        private readonly StringBuilder json = new StringBuilder("{");
+
+        private LinkedServerDesired() { }
+
+        /// <summary>From a Get-LinkedServer object (definition, every option, mappings without
+        /// passwords), then the parameters given: Product, Provider, DataSource, Location,
+        /// ProviderString, Catalog, Option (option name to value) and Login (hashtables with
+        /// LocalLogin and UseSelf, or RemoteUser and RemotePassword as a SecureString; or
+        /// LinkedServerLogin objects). A parameter overrides the object.</summary>
+        public static LinkedServerDesired FromParameters(string name, LinkedServerInfo info,
+            IDictionary<string, object> boundParameters)
+        {
+            if (string.IsNullOrEmpty(name) && info != null) name = info.Name;
+            if (string.IsNullOrEmpty(name)) throw new ArgumentException("Give the linked server's name.", "name");
+            var fields = new Dictionary<string, object>(StringComparer.Ordinal);
+            var options = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase);
+            List<object> logins = null;
+            if (info != null)
+            {
+                fields["product"] = info.Product;
+                fields["provider"] = info.Provider;
+                fields["data_source"] = info.DataSource;
+                fields["location"] = info.Location;
+                fields["provider_string"] = info.ProviderString;
+                fields["catalog"] = info.Catalog;
+                options["connect timeout"] = info.ConnectTimeout;
+                options["query timeout"] = info.QueryTimeout;
+                options["rpc"] = info.Rpc;
+                options["rpc out"] = info.RpcOut;
+                options["data access"] = info.DataAccess;
+                options["collation compatible"] = info.CollationCompatible;
+                options["use remote collation"] = info.UseRemoteCollation;
+                options["collation name"] = info.CollationName;
+                options["lazy schema validation"] = info.LazySchemaValidation;
+                options["remote proc transaction promotion"] = info.RemoteProcTransactionPromotion;
+                options["pub"] = info.IsPublisher;
+                options["sub"] = info.IsSubscriber;
+                options["dist"] = info.IsDistributor;
+                logins = new List<object>(info.Logins);
+            }
+            foreach (string key in new[] { "Product", "Provider", "DataSource", "Location", "ProviderString", "Catalog" })
+            {
+                object value;
+                if (boundParameters.TryGetValue(key, out value)) fields[Field(key)] = value == null ? null : value.ToString();
+            }
+            object given;
+            if (boundParameters.TryGetValue("Option", out given) && given is IDictionary)
+            {
+                foreach (DictionaryEntry option in (IDictionary)given) options[option.Key.ToString()] = option.Value;
+            }
+            if (boundParameters.TryGetValue("Login", out given) && given != null)
+            {
+                logins = new List<object>();
+                foreach (object login in (IEnumerable)given) logins.Add(login);
+            }
+
+            var desired = new LinkedServerDesired();
+            desired.Member("name");
+            Json.WriteString(desired.json, name);
+            foreach (KeyValuePair<string, object> field in fields)
+            {
+                desired.Member(field.Key);
+                Json.WriteScalar(desired.json, field.Value);
+            }
+            if (options.Count > 0)
+            {
+                desired.Member("options");
+                desired.json.Append('{');
+                bool first = true;
+                foreach (KeyValuePair<string, object> option in options)
+                {
+                    if (!first) desired.json.Append(',');
+                    first = false;
+                    Json.WriteString(desired.json, option.Key);
+                    desired.json.Append(':');
+                    Json.WriteScalar(desired.json, option.Value);
+                }
+                desired.json.Append('}');
+            }
+            if (logins != null)
+            {
+                desired.Member("logins");
+                desired.json.Append('[');
+                for (int i = 0; i < logins.Count; i++)
+                {
+                    if (i > 0) desired.json.Append(',');
+                    desired.AppendLogin(Unwrap(logins[i]));
+                }
+                desired.json.Append(']');
+            }
+            desired.json.Append('}');
+            return desired;
+        }
+
+        /// <summary>The JSON of lsv_ensure (it holds the remote passwords given).</summary>
+        public string ToJson()
+        {
+            return json.ToString();
+        }
+
+        private static string Field(string parameter)
+        {
+            switch (parameter)
+            {
+                case "DataSource": return "data_source";
+                case "ProviderString": return "provider_string";
+                default: return parameter.ToLowerInvariant();
+            }
+        }
+
+        // PowerShell hands objects of an [object[]] parameter over wrapped in a PSObject; this
+        // file does not reference System.Management.Automation, so the wrapper is opened by name.
+        private static object Unwrap(object value)
+        {
+            if (value != null && value.GetType().FullName == "System.Management.Automation.PSObject")
+            {
+                return value.GetType().GetProperty("BaseObject").GetValue(value, null);
+            }
+            return value;
+        }
+
+        private void Member(string name)
+        {
+            char last = json[json.Length - 1];
+            if (last != '{' && last != '[') json.Append(',');
+            Json.WriteString(json, name);
+            json.Append(':');
+        }
+
+        private void AppendLogin(object login)
+        {
+            string localLogin;
+            bool useSelf;
+            string remoteUser;
+            SecureString password = null;
+            var mapping = login as LinkedServerLogin;
+            var table = login as IDictionary;
+            if (mapping != null)
+            {
+                localLogin = mapping.LocalLogin;
+                useSelf = mapping.UsesSelfCredential;
+                remoteUser = mapping.RemoteUser;
+            }
+            else if (table != null)
+            {
+                localLogin = table["LocalLogin"] as string;
+                useSelf = table["UseSelf"] is bool && (bool)table["UseSelf"];
+                remoteUser = table["RemoteUser"] as string;
+                password = table["RemotePassword"] as SecureString;
+                if (table.Contains("RemotePassword") && table["RemotePassword"] != null && password == null)
+                {
+                    throw new ArgumentException("RemotePassword must be a SecureString.");
+                }
+            }
+            else
+            {
+                throw new ArgumentException("A login mapping is a hashtable (LocalLogin, UseSelf or RemoteUser " +
+                    "and RemotePassword) or a LinkedServerLogin, not " + (login == null ? "null" : login.GetType().FullName) + ".");
+            }
+            json.Append('{');
+            Member("local_login");
+            Json.WriteScalar(json, string.IsNullOrEmpty(localLogin) ? null : localLogin);
+            Member("uses_self_credential");
+            Json.WriteScalar(json, useSelf);
+            if (!useSelf)
+            {
+                Member("remote_user");
+                Json.WriteScalar(json, string.IsNullOrEmpty(remoteUser) ? null : remoteUser);
+                if (password != null)
+                {
+                    Member("remote_password");
+                    IntPtr plain = Marshal.SecureStringToGlobalAllocUnicode(password);
+                    try
+                    {
+                        Json.WriteString(json, Marshal.PtrToStringUni(plain));
+                    }
+                    finally
+                    {
+                        Marshal.ZeroFreeGlobalAllocUnicode(plain);
+                    }
+                }
+            }
+            json.Append('}');
+        }
     }
 
     /// <summary>What lsv_create makes: product, provider, data source... and sp_serveroption values.</summary>

@@ -16,7 +16,10 @@
         'Add-LinkedServerLogin',
         'Remove-LinkedServerLogin',
         'Set-LinkedServerOption',
-        'Test-LinkedServer'
+        'Test-LinkedServer',
+        'Set-LinkedServer',
+        'Export-LinkedServer',
+        'Sync-BizTalkLinkedServer'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

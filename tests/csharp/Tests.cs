@@ -122,6 +122,27 @@ internal static class Tests
             Equal(LinkedServerStatus.Sql, sync.Status, "an SQL error");
             Throws<LinkedServerException>(() => client.Ensure("{\"name\":\"X\",\"colour\":1}", LinkedServerEnsureFlags.None),
                 "unknown member refused");
+            // The desired state from a Get-LinkedServer object and from PowerShell-style parameters.
+            var copy = LinkedServerDesired.FromParameters(null, info, new Dictionary<string, object>()).ToJson();
+            Equal("unchanged", client.Ensure(copy, LinkedServerEnsureFlags.ExactLogins).Servers[0].Action,
+                "the object read back is the state it came from");
+            var password = new SecureString();
+            foreach (char c in "Cs!Secret2") password.AppendChar(c);
+            var table = new System.Collections.Hashtable();
+            table["LocalLogin"] = "sa";
+            table["RemoteUser"] = "r2";
+            table["RemotePassword"] = password;
+            var options = new System.Collections.Hashtable();
+            options["query timeout"] = 45;
+            var bound = new Dictionary<string, object>();
+            bound["Option"] = options;
+            bound["Login"] = new object[] { table };
+            string changed = LinkedServerDesired.FromParameters("CS_ENSURE", null, bound).ToJson();
+            var result = client.Ensure(changed, LinkedServerEnsureFlags.None);
+            Equal("updated", result.Servers[0].Action, "options and a mapping from parameters");
+            Check(!result.Json.Contains("Cs!Secret2"), "no password in the report");
+            info = client.Get("CS_ENSURE");
+            Check(info.QueryTimeout == 45 && info.Logins[0].RemoteUser == "r2", "applied");
             client.Drop("CS_ENSURE", true);
         }
     }

@@ -35,8 +35,9 @@ MODULE = ROOT / "powershell" / "LinkedServer"
 INTEROP = MODULE / "LinkedServer.Interop.cs"
 
 # Verbs this module may use (all from Get-Verb), and those that change state.
-APPROVED_VERBS = {"Add", "Connect", "Get", "Install", "New", "Remove", "Set", "Test"}
-CHANGING_VERBS = {"Add", "Install", "New", "Remove", "Set"}
+APPROVED_VERBS = {"Add", "Connect", "Export", "Get", "Install", "New", "Remove", "Set", "Sync", "Test"}
+# Export writes a file (with -Path), so it confirms like the verbs that change the server.
+CHANGING_VERBS = {"Add", "Export", "Install", "New", "Remove", "Set", "Sync"}
 # System.Management.Automation.ErrorCategory member names.
 ERROR_CATEGORIES = {
     "NotSpecified", "OpenError", "CloseError", "DeviceError", "DeadlockDetected", "InvalidArgument",
