@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use tiberius::{ColumnData, Command, CommandItem};
 
 use crate::api::{Client, Session};
-use crate::converge::{plan_server, Action, Change, EnsureFlags, ServerPlan};
+use crate::converge::{plan_server, Action, EnsureFlags, ServerPlan};
 use crate::desired::{same_name, DesiredLogin, DesiredServer};
-use crate::ensure::ServerReport;
+use crate::ensure::{ReportedChange, ServerReport};
 use crate::error::{Error, Status};
 use crate::exec::{self, messages, TdsClient};
 use crate::spec::{
@@ -103,7 +103,7 @@ pub struct SyncServer {
     pub databases: Vec<String>,
     /// `None` when planning it failed.
     pub action: Option<Action>,
-    pub changes: Vec<Change>,
+    pub changes: Vec<ReportedChange>,
     pub sql: String,
     /// `ok`, `stage`, `number`, `message`, `remote_server_name`.
     #[serde(flatten)]

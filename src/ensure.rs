@@ -35,10 +35,30 @@ pub struct EnsureReport {
 pub struct ServerReport {
     pub name: String,
     pub action: Action,
-    pub changes: Vec<Change>,
+    pub changes: Vec<ReportedChange>,
     /// The T-SQL that ran (or would run), with values as literals and passwords as variables
     /// to fill in; "" when nothing is to be done.
     pub sql: String,
+}
+
+/// A change as the report shows it: its JSON members plus `text`, the same as one sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportedChange {
+    #[serde(flatten)]
+    pub change: Change,
+    pub text: String,
+}
+
+impl ReportedChange {
+    pub(crate) fn all(changes: &[Change]) -> Vec<ReportedChange> {
+        changes
+            .iter()
+            .map(|change| ReportedChange {
+                change: change.clone(),
+                text: change.to_string(),
+            })
+            .collect()
+    }
 }
 
 impl ServerReport {
@@ -46,7 +66,7 @@ impl ServerReport {
         ServerReport {
             name: plan.name.clone(),
             action: plan.action,
-            changes: plan.changes.clone(),
+            changes: ReportedChange::all(&plan.changes),
             sql: batch::readable(plan),
         }
     }

@@ -110,10 +110,9 @@ fn the_report_shows_changes_and_runnable_sql_without_the_password() {
     ));
     assert!(server.sql.contains("@rmtpassword = @rmtpassword_1"));
     let changes = serde_json::to_value(&server.changes).unwrap();
-    assert!(changes
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!({"option": "query timeout", "from": null, "to": 30})));
+    assert!(changes.as_array().unwrap().contains(&serde_json::json!({
+        "option": "query timeout", "from": null, "to": 30, "text": "option 'query timeout': 30"
+    })));
     assert!(changes
         .as_array()
         .unwrap()

@@ -251,8 +251,10 @@ namespace LinkedServer.Interop
         /// <summary>created, updated, recreated or unchanged.</summary>
         public string Action { get; internal set; }
         /// <summary>Each option from/to, each mapping added/changed/removed, each re-created
-        /// field, as the report's JSON objects (never a password).</summary>
-        public ReadOnlyCollection<Dictionary<string, object>> Changes { get; internal set; }
+        /// field, one sentence each (never a password).</summary>
+        public ReadOnlyCollection<string> Changes { get; internal set; }
+        /// <summary>The same changes as the report's JSON objects.</summary>
+        public ReadOnlyCollection<Dictionary<string, object>> ChangeDetails { get; internal set; }
         /// <summary>The T-SQL that ran (or would run): values as N'...' literals, passwords as
         /// variables to fill in; "" when unchanged.</summary>
         public string Sql { get; internal set; }
@@ -309,7 +311,9 @@ namespace LinkedServer.Interop
         public ReadOnlyCollection<string> Databases { get; internal set; }
         /// <summary>What was done to its linked server; null when planning failed.</summary>
         public string Action { get; internal set; }
-        public ReadOnlyCollection<Dictionary<string, object>> Changes { get; internal set; }
+        /// <summary>One sentence per change.</summary>
+        public ReadOnlyCollection<string> Changes { get; internal set; }
+        public ReadOnlyCollection<Dictionary<string, object>> ChangeDetails { get; internal set; }
         public string Sql { get; internal set; }
     }
 
@@ -1259,7 +1263,8 @@ namespace LinkedServer.Interop
                 {
                     Name = Json.Str(server, "name"),
                     Action = Json.Str(server, "action"),
-                    Changes = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
+                    Changes = ChangeTexts(server),
+                    ChangeDetails = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
                     Sql = Json.Str(server, "sql")
                 });
             }
@@ -1270,6 +1275,13 @@ namespace LinkedServer.Interop
                 Servers = servers.AsReadOnly(),
                 Json = json
             };
+        }
+
+        private static ReadOnlyCollection<string> ChangeTexts(Dictionary<string, object> server)
+        {
+            var texts = new List<string>();
+            foreach (Dictionary<string, object> change in Json.Objects(server, "changes")) texts.Add(Json.Str(change, "text"));
+            return texts.AsReadOnly();
         }
 
         /// <summary>lsv_export: a re-runnable T-SQL script re-creating linked server name (null or
@@ -1321,7 +1333,8 @@ namespace LinkedServer.Interop
                     Name = Json.Str(server, "name"),
                     Databases = databases.AsReadOnly(),
                     Action = Json.Str(server, "action"),
-                    Changes = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
+                    Changes = ChangeTexts(server),
+                    ChangeDetails = new List<Dictionary<string, object>>(Json.Objects(server, "changes")).AsReadOnly(),
                     Sql = Json.Str(server, "sql")
                 };
                 result.ReadProbe(server);

@@ -79,15 +79,17 @@ fn flags_arg(flags: u32) -> Result<EnsureFlags, Error> {
 /// ```text
 /// {"dry_run": false, "requests": 2,
 ///  "servers": [{"name": "BTS01", "action": "created",
-///               "changes": [{"option": "query timeout", "from": null, "to": 30},
+///               "changes": [{"option": "query timeout", "from": null, "to": 30,
+///                            "text": "option 'query timeout': 30"},
 ///                           {"mapping": "removed", "local_login": null, "from": {...},
-///                            "to": null, "sets_password": false}, ...],
+///                            "to": null, "sets_password": false, "text": "..."}, ...],
 ///               "sql": "DECLARE @rmtpassword_1 nvarchar(128) = NULL; -- FILL IN ..."}]}
 /// ```
 ///
 /// `action` is `created`, `updated`, `recreated` or `unchanged`; `changes` lists each option
 /// from → to, each mapping `added` / `changed` / `removed`, and for a re-create each field
-/// (`{"field", "from", "to"}`); `sql` is the T-SQL that ran (or, for a dry run, would run),
+/// (`{"field", "from", "to"}`), each with `text`, the change as one sentence (e.g. "option
+/// 'rpc out': false -> true"); `sql` is the T-SQL that ran (or, for a dry run, would run),
 /// readable and re-runnable, values as N'...' literals, every password and provider string a
 /// variable marked FILL IN (never the value); "" when unchanged. A dry run reports exactly what
 /// the same call without LSV_ENSURE_DRY_RUN would then do.

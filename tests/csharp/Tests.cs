@@ -103,7 +103,8 @@ internal static class Tests
             var report = client.Ensure(desired, LinkedServerEnsureFlags.ExactLogins);
             Equal(2, report.Requests, "one read and one write");
             Equal(dry.Servers[0].Sql, report.Servers[0].Sql, "the dry run shows the T-SQL that ran");
-            Check(report.Servers[0].Changes.Count >= 3, "changes listed");
+            Check(report.Servers[0].Changes.Contains("option 'query timeout': 30"), "changes as sentences");
+            Check(report.Servers[0].ChangeDetails.Count == report.Servers[0].Changes.Count, "and as objects");
             var info = client.Get("CS_ENSURE");
             Check(info.RpcOut && info.QueryTimeout == 30, "options set");
             Equal(1, info.Logins.Count, "global mapping dropped, sa mapped");
