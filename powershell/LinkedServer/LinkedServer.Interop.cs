@@ -481,11 +481,12 @@ namespace LinkedServer.Interop
             }
             else if (table != null)
             {
-                localLogin = table["LocalLogin"] as string;
-                useSelf = table["UseSelf"] is bool && (bool)table["UseSelf"];
-                remoteUser = table["RemoteUser"] as string;
-                password = table["RemotePassword"] as SecureString;
-                if (table.Contains("RemotePassword") && table["RemotePassword"] != null && password == null)
+                localLogin = Unwrap(table["LocalLogin"]) as string;
+                object self = Unwrap(table["UseSelf"]);
+                useSelf = self is bool && (bool)self;
+                remoteUser = Unwrap(table["RemoteUser"]) as string;
+                password = Unwrap(table["RemotePassword"]) as SecureString;
+                if (Unwrap(table["RemotePassword"]) != null && password == null)
                 {
                     throw new ArgumentException("RemotePassword must be a SecureString.");
                 }

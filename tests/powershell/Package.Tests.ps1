@@ -24,10 +24,10 @@ Describe 'the installed package' {
         Join-Path $module.ModuleBase 'LinkedServer.Interop.dll' | Should -Exist
         [LinkedServer.Interop.LinkedServerClient].Assembly.Location | Should -Be (Join-Path $module.ModuleBase 'LinkedServer.Interop.dll')
     }
-    It 'exports exactly the eight commands' {
+    It 'exports exactly the eleven commands' {
         @($module.ExportedCommands.Keys | Sort-Object) | Should -Be @('Add-LinkedServerLogin', 'Connect-LinkedServerInstance',
-            'Get-LinkedServer', 'New-LinkedServer', 'Remove-LinkedServer', 'Remove-LinkedServerLogin',
-            'Set-LinkedServerOption', 'Test-LinkedServer')
+            'Export-LinkedServer', 'Get-LinkedServer', 'New-LinkedServer', 'Remove-LinkedServer', 'Remove-LinkedServerLogin',
+            'Set-LinkedServer', 'Set-LinkedServerOption', 'Sync-BizTalkLinkedServer', 'Test-LinkedServer')
     }
 }
 

@@ -47,13 +47,18 @@ function Set-LinkedServer {
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
-    With -SqlInstance: Mandatory (default), Optional or Strict.
+    With -SqlInstance: Mandatory (default), Optional or Strict. -SqlCredential, -Encrypt and
+    -TrustServerCertificate are in every parameter set, so $PSDefaultParameterValues can hold them;
+    a -Connection ignores them, and a -ConnectionString takes only -SqlCredential.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
@@ -88,19 +93,15 @@ function Set-LinkedServer {
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
-        [Parameter(ParameterSetName = 'SqlInstance')]
-        [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
     begin {
-        $state = @{ Opened = $null; Emitted = $false }
         $flags = [LinkedServer.Interop.LinkedServerEnsureFlags]'None'
         if ($ExactLogins) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'ExactLogins' }
         if ($AllowRecreate) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'AllowRecreate' }
@@ -108,37 +109,36 @@ function Set-LinkedServer {
         $planFlags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'DryRun'
     }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
-        try {
-            $desired = [LinkedServer.Interop.LinkedServerDesired]::FromParameters($LinkedServer, $InputObject, $PSBoundParameters)
-            $json = $desired.ToJson()
-            # Only when asked to confirm or to show: a dry run first, whose T-SQL is shown.
-            if ($WhatIfPreference -or $PSBoundParameters.ContainsKey('Confirm')) {
-                $plan = $client.Ensure($json, $planFlags)
-                $apply = $false
-                foreach ($server in $plan.Servers) {
-                    if ($server.Action -eq 'unchanged') {
-                        Write-Verbose "Linked server '$($server.Name)' on $client is as desired"
+        # The command's own parameters: inside -Action, $PSBoundParameters is the script block's.
+        $bound = $PSBoundParameters
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            try {
+                $json = [LinkedServer.Interop.LinkedServerDesired]::FromParameters($LinkedServer, $InputObject, $bound).ToJson()
+                # Only when asked to show or to confirm: a dry run first, whose T-SQL is shown.
+                if ($WhatIfPreference -or $bound.ContainsKey('Confirm')) {
+                    $plan = $client.Ensure($json, $planFlags)
+                    $apply = $false
+                    foreach ($server in $plan.Servers) {
+                        if ($server.Action -eq 'unchanged') {
+                            Write-Verbose "Linked server '$($server.Name)' on $client is as desired"
+                        }
+                        elseif ($PSCmdlet.ShouldProcess("$($server.Name) on $client", "$($server.Action) with this T-SQL:`n$($server.Sql)")) {
+                            $apply = $true
+                        }
                     }
-                    elseif ($PSCmdlet.ShouldProcess("$($server.Name) on $client", "$($server.Action) with this T-SQL:`n$($server.Sql)")) {
-                        $apply = $true
+                    if (-not $apply) {
+                        return
                     }
                 }
-                if (-not $apply) {
-                    return
+                Write-Verbose "Ensuring linked server '$LinkedServer' on $client"
+                foreach ($server in $client.Ensure($json, $flags).Servers) {
+                    Add-Member -InputObject $server -NotePropertyName SqlInstance -NotePropertyValue $client.SqlInstance -PassThru
                 }
             }
-            Write-Verbose "Ensuring linked server '$LinkedServer' on $client"
-            $report = $client.Ensure($json, $flags)
-            foreach ($server in $report.Servers) {
-                $server
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
             }
         }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $LinkedServer
-        }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

@@ -25,15 +25,21 @@ function Sync-BizTalkLinkedServer {
     Re-create an existing link whose definition differs (for example an alias) as a plain
     'SQL Server' link; without it such a link keeps its definition.
     .PARAMETER Connection
-    A client from Connect-LinkedServerInstance.
+    A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
+    them binds it.
     .PARAMETER SqlInstance
-    Connect to this instance just for this command (see Connect-LinkedServerInstance).
+    One or more instances to connect to just for this command (see Connect-LinkedServerInstance);
+    each connection is closed before the command returns.
     .PARAMETER ConnectionString
     Connect with this connection string just for this command.
-    .PARAMETER Credential
-    SQL login for -SqlInstance or -ConnectionString; omit for Integrated Security.
+    .PARAMETER SqlCredential
+    SQL login for -SqlInstance or -ConnectionString (alias Credential). Omitted: on Windows the
+    current Windows identity; on Linux and macOS the library has no Integrated Security and the
+    connect fails with LinkedServer.Unsupported, so give a SQL login there.
     .PARAMETER Encrypt
-    With -SqlInstance: Mandatory (default), Optional or Strict.
+    With -SqlInstance: Mandatory (default), Optional or Strict. -SqlCredential, -Encrypt and
+    -TrustServerCertificate are in every parameter set, so $PSDefaultParameterValues can hold them;
+    a -Connection ignores them, and a -ConnectionString takes only -SqlCredential.
     .PARAMETER TrustServerCertificate
     With -SqlInstance: accept the server certificate without validating it.
     .EXAMPLE
@@ -52,52 +58,46 @@ function Sync-BizTalkLinkedServer {
         [switch]$DropGlobalMapping,
         [switch]$SkipVerify,
         [switch]$AllowRecreate,
-        [Parameter(Mandatory, ParameterSetName = 'Connection')]
+        [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
-        [string]$SqlInstance,
+        [string[]]$SqlInstance,
         [Parameter(Mandatory, ParameterSetName = 'ConnectionString')]
         [string]$ConnectionString,
-        [Parameter(ParameterSetName = 'SqlInstance')]
-        [Parameter(ParameterSetName = 'ConnectionString')]
-        [PSCredential]$Credential,
-        [Parameter(ParameterSetName = 'SqlInstance')]
+        [Alias('Credential')]
+        [PSCredential]$SqlCredential,
         [LinkedServer.Interop.LinkedServerEncrypt]$Encrypt,
-        [Parameter(ParameterSetName = 'SqlInstance')]
         [switch]$TrustServerCertificate
     )
-    begin {
-        $state = @{ Opened = $null; Emitted = $false }
-    }
     process {
-        $client = Resolve-LinkedServerClient -ParameterSetName $PSCmdlet.ParameterSetName -BoundParameters $PSBoundParameters -State $state
         $options = @{ drop_global_mapping = [bool]$DropGlobalMapping; verify = -not $SkipVerify }
         if ($Database) { $options.database = $Database }
         if ($JobLogin) { $options.job_login = $JobLogin }
-        $flags = [LinkedServer.Interop.LinkedServerEnsureFlags]'None'
-        if ($AllowRecreate) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'AllowRecreate' }
-        $apply = $PSCmdlet.ShouldProcess("$client", 'Ensure and test the linked servers of the BizTalk backup job')
-        if (-not $apply) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'DryRun' }
-        try {
-            $report = $client.SyncBizTalk((ConvertTo-Json -InputObject $options -Compress), $flags)
-        }
-        catch {
-            Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target "$client"
-            return
-        }
-        foreach ($server in $report.Servers) {
-            if (-not $apply -and $server.Sql) {
-                Write-Information "T-SQL for $($server.Name):`n$($server.Sql)" -InformationAction Continue
+        $optionsJson = ConvertTo-Json -InputObject $options -Compress
+        Use-LinkedServerClient -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -Action {
+            param($client)
+            $flags = [LinkedServer.Interop.LinkedServerEnsureFlags]'None'
+            if ($AllowRecreate) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'AllowRecreate' }
+            $apply = $PSCmdlet.ShouldProcess("$client", 'Ensure and test the linked servers of the BizTalk backup job')
+            if (-not $apply) { $flags = $flags -bor [LinkedServer.Interop.LinkedServerEnsureFlags]'DryRun' }
+            try {
+                $report = $client.SyncBizTalk($optionsJson, $flags)
             }
-            if (-not $server.Ok) {
-                $exception = New-Object System.Exception ("Linked server '{0}' failed at stage {1}: {2}" -f $server.Name, $server.Stage, $server.Message)
-                $PSCmdlet.WriteError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
-                    $exception, "LinkedServer.BizTalk.$($server.Stage)", [System.Management.Automation.ErrorCategory]::ConnectionError, $server.Name)))
+            catch {
+                Write-LinkedServerError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target "$client"
+                return
             }
-            $server
+            foreach ($server in $report.Servers) {
+                if (-not $apply -and $server.Sql) {
+                    Write-Information "T-SQL for $($server.Name) on $($client):`n$($server.Sql)" -InformationAction Continue
+                }
+                if (-not $server.Ok) {
+                    $exception = New-Object System.Exception ("Linked server '{0}' on {1} failed at stage {2}: {3}" -f $server.Name, $client, $server.Stage, $server.Message)
+                    $PSCmdlet.WriteError((New-Object System.Management.Automation.ErrorRecord -ArgumentList @(
+                        $exception, "LinkedServer.BizTalk.$($server.Stage)", [System.Management.Automation.ErrorCategory]::ConnectionError, $server.Name)))
+                }
+                Add-Member -InputObject $server -NotePropertyName SqlInstance -NotePropertyValue $client.SqlInstance -PassThru
+            }
         }
-    }
-    end {
-        Close-LinkedServerClient -State $state
     }
 }

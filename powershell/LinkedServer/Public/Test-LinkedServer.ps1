@@ -11,6 +11,11 @@ function Test-LinkedServer {
     from a workstation is a double hop and may fail, or succeed, for other reasons.
     .PARAMETER LinkedServer
     The linked server to test (alias Name). Get-LinkedServer output binds it from the pipeline.
+    .PARAMETER RemoteCall
+    After sp_testlinkedserver, also call a procedure through the link, as the BizTalk backup job
+    does (sp_executesql in the remote master): outputs SqlInstance, Name, Ok, the Stage that
+    failed (network, login or rpc: for example 7411 when RPC Out is off), Number, Message and
+    RemoteServerName, the remote @@SERVERNAME.
     .PARAMETER Connection
     A client from Connect-LinkedServerInstance. Objects from Get-LinkedServer carry theirs, so piping
     them binds it.
@@ -35,13 +40,18 @@ function Test-LinkedServer {
     Get-LinkedServer -Connection $mgmt | Test-LinkedServer | Where-Object { -not $_.Success }
 
     Lists every linked server that cannot be reached, with the SQL error.
+    .EXAMPLE
+    Test-LinkedServer -Connection $mgmt -LinkedServer 'SQL02\BTS' -RemoteCall
+
+    Shows whether a remote procedure call through the link works, and where it fails.
     #>
     [CmdletBinding(DefaultParameterSetName = 'Connection')]
-    [OutputType([LinkedServer.Interop.LinkedServerTestResult])]
+    [OutputType([LinkedServer.Interop.LinkedServerTestResult], [LinkedServer.Interop.LinkedServerProbeResult])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
         [Alias('Name')]
         [string]$LinkedServer,
+        [switch]$RemoteCall,
         [Parameter(Mandatory, ParameterSetName = 'Connection', ValueFromPipelineByPropertyName)]
         [LinkedServer.Interop.LinkedServerClient]$Connection,
         [Parameter(Mandatory, ParameterSetName = 'SqlInstance')]
@@ -58,7 +68,12 @@ function Test-LinkedServer {
             param($client)
             try {
                 Write-Verbose "Testing linked server '$LinkedServer' on $client"
-                $result = $client.TryTest($LinkedServer)
+                if ($RemoteCall) {
+                    $result = $client.Probe($LinkedServer)
+                }
+                else {
+                    $result = $client.TryTest($LinkedServer)
+                }
                 Add-Member -InputObject $result -NotePropertyName SqlInstance -NotePropertyValue $client.SqlInstance -PassThru
             }
             catch {
