@@ -65,7 +65,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             server.name, server.action, report.requests
         );
         for change in &server.changes {
-            println!("   - {change}");
+            println!("   - {}", change.text);
         }
         println!(
             "   T-SQL that ran (values as literals):\n{}",
