@@ -838,10 +838,8 @@ fn plan_recreate(
         },
     ];
     for option in ServerOption::ALL {
-        if option == ServerOption::Name
-            || option == ServerOption::ProviderString
-            || (option == ServerOption::System && !current.is_system)
-        {
+        // The name is the new server's; the provider string is part of its definition.
+        if option == ServerOption::Name || option == ServerOption::ProviderString {
             continue;
         }
         let now = current_value(current, option);
@@ -1422,6 +1420,23 @@ mod tests {
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn recreate_sets_the_options_the_desired_state_turns_on() {
+        let json = r#"{"name":"BTS01","product":"","provider":"MSOLEDBSQL","data_source":"h",
+                       "options":{"system":true}}"#;
+        let plan = plan(
+            &state(vec![server("BTS01")]),
+            json,
+            EnsureFlags::ALLOW_RECREATE,
+        )
+        .unwrap();
+        assert!(calls(&plan).contains(&&Call::SetOption {
+            server: "BTS01".into(),
+            option: ServerOption::System,
+            value: Some("true".into())
+        }));
     }
 
     #[test]
