@@ -205,6 +205,12 @@ impl Session<'_> {
         outcome
     }
 
+    /// While on, requests stop halfway to the call's deadline, so that undoing what they
+    /// changed keeps the other half (for a write whose undo the caller runs itself).
+    pub(crate) fn keep_half_for_undo(&mut self, on: bool) {
+        self.steps_until = if on { self.budget.halfway() } else { None };
+    }
+
     async fn run_step(&mut self, step: &Step) -> Result<(), Error> {
         on_connection!(self, exec::run_step, step).await
     }

@@ -310,7 +310,12 @@ impl Client {
                     let outcome = backup_databases(&mut client, database).await;
                     (client, outcome)
                 })
-                .await?;
+                .await
+                // Nothing was changed yet.
+                .map_err(|mut error| {
+                    error.outcome_uncertain = false;
+                    error
+                })?;
             let mut requests = 2;
             let job_login = options.job_login.clone().unwrap_or(instance.login.clone());
 

@@ -156,6 +156,11 @@ impl Session<'_> {
             (client, outcome)
         })
         .await
+        // A read changes nothing, whatever became of it.
+        .map_err(|mut error| {
+            error.outcome_uncertain = false;
+            error
+        })
     }
 
     /// Sends the plans' steps, one request per group; returns the requests made. A write that
@@ -169,12 +174,16 @@ impl Session<'_> {
             let order = batch::run_order(group.iter().copied());
             let mut parameters = Parameters::default();
             let text = batch::render(&order, &mut parameters);
+            self.keep_half_for_undo(true);
             let outcome = self.run_statement(&text, &parameters).await;
+            self.keep_half_for_undo(false);
             requests += 1;
             if let Err(mut error) = outcome {
-                if exec::loses_connection(&error) {
-                    let recovery = self.recover(&order).await;
+                if error.outcome_uncertain {
+                    let (recovery, recovered) = self.recover(&order).await;
                     error.message.push_str(&recovery);
+                    error.outcome_uncertain = !recovered;
+                    error.undo_failed = !recovered;
                 } else if error
                     .server_messages
                     .iter()
@@ -188,6 +197,8 @@ impl Session<'_> {
                         "; undoing the write failed too (see the server messages), so some \
                          servers may be left part-way: run ensure again, it converges",
                     );
+                    error.outcome_uncertain = true;
+                    error.undo_failed = true;
                 } else {
                     error
                         .message
@@ -215,15 +226,18 @@ impl Session<'_> {
     }
 
     /// Reads the catalog and undoes (or completes) a write that broke off; says what happened,
-    /// for the error message.
-    async fn recover(&mut self, order: &[&PlannedStep]) -> String {
+    /// for the error message, and whether every server is now as it was or as desired.
+    async fn recover(&mut self, order: &[&PlannedStep]) -> (String, bool) {
         let state = match self.read_state().await {
             Ok((state, _)) => state,
             Err(error) => {
-                return format!(
-                    "; the write broke off and the catalog could not be read to check how far \
+                return (
+                    format!(
+                        "; the write broke off and the catalog could not be read to check how far \
                      it got ({error}): run ensure again, it converges from whatever state it \
                      finds"
+                    ),
+                    false,
                 )
             }
         };
@@ -234,7 +248,7 @@ impl Session<'_> {
             } else {
                 "; the write broke off before it changed anything"
             };
-            return outcome.to_string();
+            return (outcome.to_string(), true);
         }
         let steps: Vec<PlannedStep> = recovery
             .calls
@@ -253,14 +267,21 @@ impl Session<'_> {
             "undid the calls that had run"
         };
         match outcome {
-            Ok(()) => format!(
-                "; the write broke off after {} of {} undoable calls; a second request {what}",
-                recovery.ran,
-                order.iter().filter(|s| s.undo != Undo::Impossible).count()
+            Ok(()) => (
+                format!(
+                    "; the write broke off after {} of {} undoable calls; a second request \
+                     {what}",
+                    recovery.ran,
+                    order.iter().filter(|s| s.undo != Undo::Impossible).count()
+                ),
+                true,
             ),
-            Err(error) => format!(
-                "; the write broke off part-way and recovering failed too ({error}): run ensure \
-                 again, it converges from whatever state it finds"
+            Err(error) => (
+                format!(
+                    "; the write broke off part-way and recovering failed too ({error}): run \
+                     ensure again, it converges from whatever state it finds"
+                ),
+                false,
             ),
         }
     }
