@@ -44,9 +44,10 @@
  *                 runtime's way of running blocking work, e.g. tokio's spawn_blocking).
  *   Deadlines:    a call on a client returns within Connect Timeout (all reconnects it needs,
  *                 together) + Command Timeout (waiting for a busy client and all its requests
- *                 together, the undo of a failed lsv_create() included) + a small constant (the
- *                 library's own work, well under a second), with LSV_ERR_TIMEOUT when the time
- *                 runs out. A timeout of 0 in the connection string is unbounded. TCP keepalive
+ *                 together) + a small constant (the library's own work, well under a second),
+ *                 with LSV_ERR_TIMEOUT when the time runs out. A write that fails part-way
+ *                 (a later step of lsv_create()) gets one more Command Timeout for its undo,
+ *                 so that a slow server still ends in the old state. A timeout of 0 in the connection string is unbounded. TCP keepalive
  *                 (30 s idle, probes every 10 s) finds a connection that died while idle.
  *                 lsv_cancel() ends a call sooner, from another thread.
  *   Processes:    the library starts two I/O threads on first use and keeps them for the life

@@ -144,9 +144,6 @@ pub(crate) struct Session<'a> {
     slot: MutexGuard<'a, Option<Connection>>,
     cancel: watch::Receiver<u64>,
     budget: CallBudget,
-    /// Set while the forward steps of a plan with compensation run: they stop there, so that
-    /// the undo keeps part of the budget.
-    steps_until: Option<tokio::time::Instant>,
 }
 
 impl Session<'_> {
@@ -164,7 +161,6 @@ impl Session<'_> {
         let settings = self.settings;
         let kept = self.slot.take();
         let budget = &mut self.budget;
-        let until = self.steps_until;
         // The connection to keep (if any) and the outcome.
         let attempt = async move {
             let connection = match kept {
@@ -181,11 +177,7 @@ impl Session<'_> {
             };
             let protection = connection.protection;
             match budget
-                .command(
-                    "waiting for the server's answer",
-                    until,
-                    work(connection.tds),
-                )
+                .command("waiting for the server's answer", work(connection.tds))
                 .await
             {
                 Err(timeout) => (None, Err(abandoned(timeout))),
@@ -221,13 +213,7 @@ impl Session<'_> {
     /// error says so and nothing is undone.
     async fn run_plan(&mut self, plan: &Plan) -> Result<(), Error> {
         for (index, step) in plan.steps.iter().enumerate() {
-            // The first step has nothing to undo yet; later ones leave the undo half the time.
-            if index > 0 && !plan.compensation.is_empty() {
-                self.steps_until = self.budget.halfway();
-            }
-            let outcome = self.run_step(step).await;
-            self.steps_until = None;
-            let Err(mut error) = outcome else {
+            let Err(mut error) = self.run_step(step).await else {
                 continue;
             };
             if index == 0 {
@@ -235,6 +221,7 @@ impl Session<'_> {
                     error.message.push_str(FIRST_STEP_UNCERTAIN);
                 }
             } else {
+                self.budget.renew_for_undo();
                 let undo_failure = self.undo(&plan.compensation).await.err();
                 match undo_failure {
                     None => {
@@ -326,7 +313,7 @@ impl Client {
             let budget = CallBudget::start(&self.settings);
             let waiting = "waiting for the client's previous call to finish";
             let slot = tokio::select! {
-                slot = budget.command(waiting, None, self.connection.lock()) => slot?,
+                slot = budget.command(waiting, self.connection.lock()) => slot?,
                 () = cancel_requested(&mut cancel) => {
                     return Err(cancelled_error(&format!("while {waiting}")));
                 }
@@ -336,7 +323,6 @@ impl Client {
                 slot,
                 cancel,
                 budget,
-                steps_until: None,
             })
             .await
         })?

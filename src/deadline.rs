@@ -1,7 +1,9 @@
 //! One deadline per API call. A call returns within `Connect Timeout` (all its reconnects
-//! together) + `Command Timeout` (waiting for the client and all its requests together,
-//! compensation included) + a small constant for the library's own work. `None` timeouts
-//! (`0` in the connection string) are unbounded.
+//! together) + `Command Timeout` (waiting for the client and all its requests together) + a
+//! small constant for the library's own work. A multi-step write that fails part-way gets one
+//! more `Command Timeout` for its undo: cutting the undo short would leave a half-configured
+//! linked server, which is worse than a late answer. `None` timeouts (`0` in the connection
+//! string) are unbounded.
 
 use std::future::Future;
 use std::time::Duration;
@@ -45,18 +47,13 @@ impl CallBudget {
         )
     }
 
-    /// Runs `work` until the command deadline, or until `until` when that comes first.
+    /// Runs `work` until the command deadline.
     pub(crate) async fn command<F: Future>(
         &self,
         doing: &str,
-        until: Option<Instant>,
         work: F,
     ) -> Result<F::Output, Error> {
-        let deadline = match (self.command_deadline, until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        match deadline {
+        match self.command_deadline {
             None => Ok(work.await),
             Some(deadline) => tokio::time::timeout_at(deadline, work)
                 .await
@@ -80,13 +77,9 @@ impl CallBudget {
         }
     }
 
-    /// Halfway between now and the command deadline: the forward steps of a plan with
-    /// compensation stop there, so that the undo keeps half of the budget.
-    pub(crate) fn halfway(&self) -> Option<Instant> {
-        self.command_deadline.map(|deadline| {
-            let now = Instant::now();
-            now + deadline.saturating_duration_since(now) / 2
-        })
+    /// Starts a fresh command budget for the undo of a write that failed part-way.
+    pub(crate) fn renew_for_undo(&mut self) {
+        self.command_deadline = self.command_timeout.map(|limit| Instant::now() + limit);
     }
 }
 
@@ -102,8 +95,8 @@ mod tests {
     async fn requests_share_the_command_timeout() {
         let budget = CallBudget::start(&settings("Command Timeout=2"));
         let slow = || tokio::time::sleep(Duration::from_millis(1500));
-        budget.command("first", None, slow()).await.unwrap();
-        let error = budget.command("second", None, slow()).await.unwrap_err();
+        budget.command("first", slow()).await.unwrap();
+        let error = budget.command("second", slow()).await.unwrap_err();
         assert_eq!(error.status, Status::Timeout);
         assert!(error.message.contains("while second"), "{}", error.message);
     }
@@ -116,7 +109,7 @@ mod tests {
         assert_eq!(budget.connect_limit(), Some(Duration::from_secs(1)));
         let started = Instant::now();
         let error = budget
-            .command("waiting", None, std::future::pending::<()>())
+            .command("waiting", std::future::pending::<()>())
             .await
             .unwrap_err();
         assert_eq!(error.status, Status::Timeout);
@@ -128,10 +121,19 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn unbounded_without_timeouts_and_halfway_without_deadline() {
-        let budget = CallBudget::start(&settings("Command Timeout=0;Connect Timeout=0"));
+    async fn unbounded_without_timeouts() {
+        let mut budget = CallBudget::start(&settings("Command Timeout=0;Connect Timeout=0"));
         assert_eq!(budget.connect_limit(), None);
-        assert_eq!(budget.halfway(), None);
-        budget.command("x", None, async {}).await.unwrap();
+        budget.renew_for_undo();
+        budget.command("x", async {}).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_undo_gets_a_whole_command_timeout_of_its_own() {
+        let mut budget = CallBudget::start(&settings("Command Timeout=2"));
+        let slow = || tokio::time::sleep(Duration::from_millis(1500));
+        budget.command("step", slow()).await.unwrap();
+        budget.renew_for_undo();
+        budget.command("undo", slow()).await.unwrap();
     }
 }
