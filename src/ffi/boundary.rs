@@ -44,7 +44,8 @@ pub(crate) unsafe fn fallible(
         .as_ref()
         .map_or_else(|error| error.status, |()| Status::Ok);
     if !out_err.is_null() {
-        // Building the object cannot panic (short of allocation failure, which aborts anyway).
+        // Building the object cannot panic (short of allocation failure, which aborts anyway);
+        // with every error id taken (a 32-bit host leaking errors) it is NULL.
         *out_err = outcome
             .err()
             .map_or(ptr::null_mut(), |error| error_into_raw(&error));

@@ -74,7 +74,12 @@ pub unsafe extern "C" fn lsv_connect(
         let connection_string = required_str(connection_string, "connection_string")?;
         let out_client = out_arg(out_client, "out_client")?;
         let client = Arc::new(Client::connect(connection_string)?);
-        *out_client = CLIENTS.insert(lsv_client { client });
+        *out_client = CLIENTS.insert(lsv_client { client }).ok_or_else(|| {
+            Error::new(
+                Status::Internal,
+                "too many live clients: free the ones no longer used (lsv_client_free)",
+            )
+        })?;
         Ok(())
     })
 }

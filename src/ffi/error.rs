@@ -81,7 +81,9 @@ impl lsv_error {
 
 /// Hands a new error object for `error` to C.
 pub(crate) fn error_into_raw(error: &Error) -> *mut lsv_error {
-    ERRORS.insert(lsv_error::new(error))
+    ERRORS
+        .insert(lsv_error::new(error))
+        .unwrap_or(std::ptr::null_mut())
 }
 
 /// Reads a live error object, or returns `absent` for NULL, freed and unknown pointers.

@@ -75,24 +75,25 @@ impl<T> Handles<T> {
         .then_some(index)
     }
 
-    /// Stores `object` and returns its new id for C.
-    pub(crate) fn insert(&self, object: T) -> *mut T {
+    /// Stores `object` and returns its new id for C; `None` (and `object` dropped) when every
+    /// id is taken, which only a 32-bit host leaking tens of thousands of handles can reach.
+    pub(crate) fn insert(&self, object: T) -> Option<*mut T> {
         let mut table = lock(&self.table);
         let index = match table.free.pop() {
             Some(index) => index,
-            None => {
+            None if table.slots.len() < INDEX_MASK => {
                 table.slots.push(Slot {
                     generation: 0,
                     object: None,
                 });
                 table.slots.len() - 1
             }
+            None => return None,
         };
-        assert!(index < INDEX_MASK, "more live handles than ids");
         let slot = &mut table.slots[index];
         slot.object = Some(Box::new(object));
         let generation = slot.generation;
-        self.id(index, generation)
+        Some(self.id(index, generation))
     }
 
     /// Takes the object out; `None` for NULL, stale, foreign or garbage ids. The caller drops
@@ -151,13 +152,13 @@ mod tests {
     #[test]
     fn a_reused_slot_gets_a_new_id_and_the_old_one_stays_dead() {
         let handles: Handles<String> = Handles::new(1);
-        let first = handles.insert("first".into());
+        let first = handles.insert("first".into()).unwrap();
         assert_eq!(handles.with(first, |s| s.clone()).as_deref(), Some("first"));
         assert_eq!(
             handles.remove(first).as_deref().map(String::as_str),
             Some("first")
         );
-        let second = handles.insert("second".into());
+        let second = handles.insert("second".into()).unwrap();
         assert_ne!(first, second, "same slot, new generation");
         assert_eq!(handles.with(first, |s| s.clone()), None);
         assert!(handles.remove(first).is_none(), "a second free is ignored");
@@ -171,8 +172,8 @@ mod tests {
     fn ids_of_another_type_null_and_garbage_are_unknown() {
         let clients: Handles<u8> = Handles::new(1);
         let errors: Handles<u8> = Handles::new(2);
-        let client = clients.insert(7);
-        let error = errors.insert(9);
+        let client = clients.insert(7).unwrap();
+        let error = errors.insert(9).unwrap();
         assert_eq!(errors.with(client.cast_const(), |v| *v), None);
         assert_eq!(clients.with(error.cast_const(), |v| *v), None);
         for garbage in [0usize, 1, 0xdead_beef, usize::MAX] {
