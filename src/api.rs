@@ -197,10 +197,10 @@ impl Session<'_> {
         outcome
     }
 
-    /// While on, requests stop halfway to the call's deadline, so that undoing what they
-    /// changed keeps the other half (for a write whose undo the caller runs itself).
-    pub(crate) fn keep_half_for_undo(&mut self, on: bool) {
-        self.steps_until = if on { self.budget.halfway() } else { None };
+    /// Gives the undo of a write that failed part-way a whole Command Timeout of its own (for
+    /// a write whose undo the caller runs itself).
+    pub(crate) fn renew_budget_for_undo(&mut self) {
+        self.budget.renew_for_undo();
     }
 
     async fn run_step(&mut self, step: &Step) -> Result<(), Error> {
@@ -221,7 +221,7 @@ impl Session<'_> {
                     error.message.push_str(FIRST_STEP_UNCERTAIN);
                 }
             } else {
-                self.budget.renew_for_undo();
+                self.renew_budget_for_undo();
                 let undo_failure = self.undo(&plan.compensation).await.err();
                 match undo_failure {
                     None => {

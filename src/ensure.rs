@@ -174,9 +174,7 @@ impl Session<'_> {
             let order = batch::run_order(group.iter().copied());
             let mut parameters = Parameters::default();
             let text = batch::render(&order, &mut parameters);
-            self.keep_half_for_undo(true);
             let outcome = self.run_statement(&text, &parameters).await;
-            self.keep_half_for_undo(false);
             requests += 1;
             if let Err(mut error) = outcome {
                 if error.outcome_uncertain {
@@ -228,6 +226,7 @@ impl Session<'_> {
     /// Reads the catalog and undoes (or completes) a write that broke off; says what happened,
     /// for the error message, and whether every server is now as it was or as desired.
     async fn recover(&mut self, order: &[&PlannedStep]) -> (String, bool) {
+        self.renew_budget_for_undo();
         let state = match self.read_state().await {
             Ok((state, _)) => state,
             Err(error) => {
