@@ -36,6 +36,19 @@ Describe 'Connect-LinkedServerInstance' {
         }
         finally { $clients | ForEach-Object { $_.Dispose() } }
     }
+    It 'shows how it is connected: GetConnectionInfo, its list view and the -Verbose line' {
+        $info = $client.GetConnectionInfo()
+        $info.Encryption | Should -Be 'full'
+        $info.CertificateValidated | Should -BeTrue
+        ($info | Out-String) | Should -Match 'CertificateValidated\s*:\s*True'
+        $c = Connect-LinkedServerInstance @sqlInstance -Verbose 4>&1 | Where-Object { $_ -is [LinkedServer.Interop.LinkedServerClient] -or $_ -is [System.Management.Automation.VerboseRecord] }
+        try {
+            $line = @($c | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'encryption' })
+            $line.Count | Should -Be 1
+            $line[0].Message | Should -Match 'encryption full, certificate validated: False'
+        }
+        finally { $c | Where-Object { $_ -is [LinkedServer.Interop.LinkedServerClient] } | ForEach-Object { $_.Dispose() } }
+    }
     It 'connects by -ConnectionString, naming the instance from its Server key' {
         $client.SqlInstance | Should -Be $mgmt.Instance
     }

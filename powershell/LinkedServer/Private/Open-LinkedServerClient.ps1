@@ -72,5 +72,11 @@ function Open-LinkedServerClient {
             $SqlInstance, $userName, $password, $Encrypt, $TrustServerCertificate.IsPresent, $LibraryPath)
     }
     Write-Verbose "Connected to $client using $($client.Library.Path) ($($client.Library.Version))"
+    # How the connection is protected costs one query: asked only when someone reads it.
+    if ($VerbosePreference -ne 'SilentlyContinue') {
+        $info = $client.GetConnectionInfo()
+        Write-Verbose ("Connection to {0}: encryption {1}, certificate validated: {2}, TDS {3}, server {4} version {5}" -f
+            $client, $info.Encryption, $info.CertificateValidated, $info.TdsVersion, $info.ServerName, $info.ServerVersion)
+    }
     $client
 }
