@@ -3,6 +3,7 @@
 // also prepares the environment variables read below. C# 5 only, like the interop file.
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -26,6 +27,9 @@ internal static class Tests
     // A stand-in that never answers sp_dropserver.
     private static readonly string StallServer = Required("LSV_TEST_STALL_SERVER");
     private static readonly string StallCertificate = Required("LSV_TEST_STALL_CERT");
+    // A freetds.conf whose section "stall" reaches that stand-in: the tests read its counters
+    // with FreeTDS tsql. tests/csharp/run.sh sets it; tests/windows (under Wine) does not.
+    private static readonly string StallFreeTds = Environment.GetEnvironmentVariable("LSV_TEST_STALL_FREETDS");
     // The library's file name where the tests run (tests/csharp: Linux; tests/windows: Windows).
     private static readonly string LibraryFile = ExpectedRid.StartsWith("win-", StringComparison.Ordinal) ? "linkedsrv.dll" : "liblinkedsrv.so";
 
@@ -864,11 +868,67 @@ internal static class Tests
             ";User ID=sa;Password=" + SaPassword + ";Command Timeout=120");
     }
 
-    // Runs client.Drop (stalled by the server) on a thread; `cancel` is called until it returns
-    // (a cancel before the native call starts does nothing, so it is repeated). Returns what
-    // Drop threw.
+    // RPC calls the stall stand-in has received on all its connections: sp_standin_stats'
+    // rpc_calls summed, read by FreeTDS tsql (a client independent of the binding) with a SQL
+    // batch, which adds no RPC call of its own.
+    private static long StallRpcCalls()
+    {
+        var info = new ProcessStartInfo("tsql", "-S stall -U sa -P \"" + SaPassword + "\" -o q");
+        info.UseShellExecute = false;
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.EnvironmentVariables["FREETDSCONF"] = StallFreeTds;
+        using (var process = Process.Start(info))
+        {
+            process.StandardInput.Write("EXEC sp_standin_stats\ngo\nexit\n");
+            process.StandardInput.Close();
+            var errors = new StringBuilder();
+            process.ErrorDataReceived += (sender, e) => { lock (errors) errors.Append(e.Data).Append('\n'); };
+            process.BeginErrorReadLine();
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            string[] lines = output.Replace("\r", "").Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                int column = Array.IndexOf(lines[i].Split('\t'), "rpc_calls");
+                if (column < 0) continue;
+                long calls = 0;
+                for (int j = i + 1; j < lines.Length; j++)
+                {
+                    string[] fields = lines[j].Split('\t');
+                    long value;
+                    if (fields.Length > column && long.TryParse(fields[column], out value)) calls += value;
+                }
+                return calls;
+            }
+            lock (errors)
+                throw new InvalidOperationException("tsql printed no sp_standin_stats rows (exit " + process.ExitCode +
+                    "): " + output + errors);
+        }
+    }
+
+    // Waits until the stall stand-in has received more than `before` RPC calls: the call under
+    // test has then reached the server, which holds it (past the binding's own checks, inside the
+    // native call). At most 10 s, so a call that never arrives fails instead of hanging.
+    private static void WaitForStalledCall(long before)
+    {
+        var waited = Stopwatch.StartNew();
+        while (StallRpcCalls() <= before)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(10))
+                throw new TimeoutException("the stall stand-in did not receive the call under test within 10 s");
+            Thread.Sleep(20);
+        }
+    }
+
+    // Runs client.Drop (stalled by the server) on a thread and returns what it threw. With the
+    // stand-in's counters (LSV_TEST_STALL_FREETDS): waits until the server holds the call, then
+    // calls `cancel` once. Without them (tests/windows under Wine): calls `cancel` every 50 ms
+    // until the call returns, which cannot tell a cancel inside the native call from one before it.
     private static Exception StalledDrop(LinkedServerClient client, Action cancel)
     {
+        long before = StallFreeTds != null ? StallRpcCalls() : 0;
         Exception thrown = null;
         var call = new Thread(() =>
         {
@@ -876,7 +936,16 @@ internal static class Tests
             catch (Exception e) { thrown = e; }
         });
         call.Start();
-        while (!call.Join(50)) cancel();
+        if (StallFreeTds != null)
+        {
+            WaitForStalledCall(before);
+            cancel();
+            call.Join();
+        }
+        else
+        {
+            while (!call.Join(50)) cancel();
+        }
         return thrown;
     }
 
@@ -903,6 +972,13 @@ internal static class Tests
             Check(thrown != null, "the stalled call threw an OperationCanceledException");
             if (thrown == null) return;
             Equal(source.Token, thrown.CancellationToken, "the exception carries the token");
+            if (StallFreeTds != null)
+            {
+                // The token cancelled the native call (lsv_cancel): its error is the inner exception.
+                var inner = thrown.InnerException as LinkedServerException;
+                Check(inner != null, "the inner exception is a LinkedServerException: " + thrown.InnerException);
+                if (inner != null) Equal(LinkedServerStatus.Cancelled, inner.Status, "inner status Cancelled");
+            }
             client.CancellationToken = CancellationToken.None;
             Equal(0, client.List().Count, "the client is usable after the cancel");
         }

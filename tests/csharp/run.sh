@@ -4,10 +4,14 @@
 # LinkedServer.Interop.cs + Tests.cs with mcs twice (-langversion:5 as Windows PowerShell 5.1's
 # Add-Type would, and the default language), and runs each build with mono against fresh stand-in
 # instances. Exits non-zero when a build or a test fails.
-# Needs: cargo, gcc, mono-mcs and mono-runtime (apt-get install -y mono-mcs mono-runtime).
+# Needs: cargo, gcc, mono-mcs, mono-runtime and freetds-bin (tsql reads the stand-in's counters):
+# apt-get install -y mono-mcs mono-runtime freetds-bin.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+for tool in mcs mono tsql; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (apt-get install -y mono-mcs mono-runtime freetds-bin)" >&2; exit 1; }
+done
 # Where cargo puts its output: it resolves a relative CARGO_TARGET_DIR (or a config's target-dir)
 # against its own working directory, which need not be the caller's.
 target="$(cd "$root" && cargo metadata --no-deps --format-version 1 \
@@ -76,6 +80,15 @@ for exe in tests-cs5.exe tests.exe; do
     peer_address=$address
     start_standin STALL "$run" --stall-at-procedure sp_dropserver
     stall_address=$address
+    # The tests read the stall stand-in's counters (sp_standin_stats) with FreeTDS tsql.
+    cat >"$build/freetds-$run.conf" <<CONF
+[stall]
+    host = localhost
+    port = ${stall_address##*:}
+    tds version = 7.4
+    encryption = require
+    ca file = $build/STALL-$run.pem
+CONF
     start_standin MGMT "$run" --login 'quoter:Pa"ss;w'"'"'rd={x}:sysadmin' --login 'reader:Read3r!Pass' \
         --peer "PEER=$peer_address"
     echo "== mono $exe (stand-in MGMT at $address, peer at $peer_address)"
@@ -83,6 +96,7 @@ for exe in tests-cs5.exe tests.exe; do
         LSV_TEST_MODULE_DIR="$build/module" LSV_TEST_FIXTURES="$build/fixtures" LSV_TEST_RID="$rid" \
         LSV_TEST_SERVER="tcp:${address%:*},${address##*:}" LSV_TEST_CERT="$build/MGMT-$run.pem" LSV_TEST_PEER=PEER \
         LSV_TEST_STALL_SERVER="tcp:${stall_address%:*},${stall_address##*:}" LSV_TEST_STALL_CERT="$build/STALL-$run.pem" \
+        LSV_TEST_STALL_FREETDS="$build/freetds-$run.conf" \
         mono --debug "$build/$exe" | tee "$build/$run.log"; then
         status=1
     fi

@@ -79,6 +79,7 @@ public class ConcurrencyTests
     public void DisposeDuringACall()
     {
         var client = servers.StallingClient(seconds: 2);
+        long before = servers.StallRpcCalls();
         Exception? thrown = null;
         var call = new Thread(() =>
         {
@@ -86,8 +87,7 @@ public class ConcurrencyTests
             catch (Exception e) { thrown = e; }
         });
         call.Start();
-        // Not an assertion on time: the call is given a moment to reach the server.
-        Thread.Sleep(300);
+        servers.WaitForStalledCall(before);
         client.Dispose();
         Assert.True(client.IsClosed);
         Assert.Throws<ObjectDisposedException>(() => client.List());
@@ -142,10 +142,11 @@ public class ConcurrencyTests
         Assert.True(client.IsClosed);
     }
 
-    /// <summary>Runs Drop (stalled by the server) on a thread and calls `cancel` until it returns
-    /// (a cancel before the native call starts does nothing, so it is repeated).</summary>
-    private static Exception? StalledDrop(LinkedServerClient client, Action cancel)
+    /// <summary>Runs Drop on a thread, waits until the server holds it (stalled), then calls
+    /// `cancel` once and returns what Drop threw.</summary>
+    private Exception? StalledDrop(LinkedServerClient client, Action cancel)
     {
+        long before = servers.StallRpcCalls();
         Exception? thrown = null;
         var call = new Thread(() =>
         {
@@ -153,7 +154,9 @@ public class ConcurrencyTests
             catch (Exception e) { thrown = e; }
         });
         call.Start();
-        while (!call.Join(50)) cancel();
+        servers.WaitForStalledCall(before);
+        cancel();
+        call.Join();
         return thrown;
     }
 
@@ -191,13 +194,14 @@ public class ConcurrencyTests
         using var client = servers.StallingClient();
         using var source = new CancellationTokenSource();
         client.CancellationToken = source.Token;
+        long before = servers.StallRpcCalls();
         var call = Task.Run(() => client.Drop("NOWHERE", true));
-        while (!call.IsCompleted)
-        {
-            source.Cancel();
-            await Task.WhenAny(call, Task.Delay(50));
-        }
+        await Task.Run(() => servers.WaitForStalledCall(before));
+        source.Cancel();
         var error = await Assert.ThrowsAsync<OperationCanceledException>(() => call);
         Assert.Equal(source.Token, error.CancellationToken);
+        // lsv_cancel ended the native call: its Cancelled error is the inner exception.
+        var inner = Assert.IsType<LinkedServerException>(error.InnerException);
+        Assert.Equal(LinkedServerStatus.Cancelled, inner.Status);
     }
 }

@@ -2,8 +2,10 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Security;
+using System.Threading;
 using LinkedServer.Interop;
 using LinkedSrv.DotnetTests;
+using Microsoft.Data.SqlClient;
 using Xunit;
 
 // The loader tests change process-wide state (DefaultBaseDirectory, LSV_NATIVE_LIBRARY).
@@ -52,6 +54,37 @@ public sealed class Servers : IDisposable
     public LinkedServerClient StallingClient(int seconds = 120) => new(
         $"Server=tcp:{Stall.Host},{Stall.Port};Encrypt=true;ServerCertificate={Stall.CertPath};" +
         $"User ID=sa;Password={SaPassword};Command Timeout={seconds}");
+
+    /// <summary>RPC calls STALL has received so far, on all its connections: the sum of
+    /// sp_standin_stats' rpc_calls, read through Microsoft.Data.SqlClient (a client independent of
+    /// the binding) with a SQL batch, which adds no RPC call of its own.</summary>
+    public long StallRpcCalls()
+    {
+        using var connection = new SqlConnection(Stall.ConnectionString(
+            extra: "Encrypt=Mandatory;" + Stall.TrustedByCertificate + "Pooling=false;"));
+        connection.Open();
+        using var command = new SqlCommand("EXEC sp_standin_stats", connection);
+        using var reader = command.ExecuteReader();
+        long calls = 0;
+        int column = reader.GetOrdinal("rpc_calls");
+        while (reader.Read()) calls += reader.GetInt64(column);
+        return calls;
+    }
+
+    /// <summary>Waits until STALL has received more than `before` RPC calls: the call under test
+    /// has then reached the server, which holds it (it is past the binding's own checks, inside
+    /// the native call). Polls for at most 10 s, so a call that never arrives fails the test
+    /// instead of hanging it.</summary>
+    public void WaitForStalledCall(long before)
+    {
+        var waited = Stopwatch.StartNew();
+        while (StallRpcCalls() <= before)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(10))
+                throw new TimeoutException("STALL did not receive the call under test within 10 s");
+            Thread.Sleep(20);
+        }
+    }
 
     public static SecureString Secure(string text)
     {
