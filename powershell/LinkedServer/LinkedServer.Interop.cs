@@ -98,6 +98,11 @@ namespace LinkedServer.Interop
         public int LineNumber { get; private set; }
         /// <summary>Every error and info message of the failed call, in arrival order.</summary>
         public ReadOnlyCollection<ServerMessage> ServerMessages { get { return serverMessages; } }
+        /// <summary>True when the call may have changed the server before it failed (it broke off
+        /// after a request was sent, or its undo failed): read the state before retrying.</summary>
+        public bool OutcomeUncertain { get; internal set; }
+        /// <summary>True when undoing a partial change failed, so a part of it may be left.</summary>
+        public bool UndoFailed { get; internal set; }
 
         /// <summary>Stable id for PowerShell error records, e.g. LinkedServer.NotFound.15015.</summary>
         public string ErrorId
@@ -916,9 +921,9 @@ namespace LinkedServer.Interop
                 IntPtr raw = handle.DangerousGetHandle();
                 var messages = new List<ServerMessage>();
                 string json = Utf8.FromNative(ErrorJson(raw));
-                if (json.Length > 0)
+                var document = json.Length > 0 ? Json.Parse(json) as Dictionary<string, object> : null;
+                if (document != null)
                 {
-                    var document = Json.Parse(json) as Dictionary<string, object>;
                     foreach (Dictionary<string, object> item in Json.Objects(document, "server_messages"))
                     {
                         messages.Add(new ServerMessage
@@ -933,9 +938,15 @@ namespace LinkedServer.Interop
                         });
                     }
                 }
-                return new LinkedServerException((LinkedServerStatus)ErrorCode(raw), Utf8.FromNative(ErrorMessage(raw)),
+                var exception = new LinkedServerException((LinkedServerStatus)ErrorCode(raw), Utf8.FromNative(ErrorMessage(raw)),
                     ErrorSqlNumber(raw), ErrorSqlSeverity(raw), ErrorSqlState(raw),
                     Utf8.FromNative(ErrorSqlProcedure(raw)), ErrorSqlLine(raw), messages);
+                if (document != null)
+                {
+                    exception.OutcomeUncertain = Json.Bool(document, "outcome_uncertain");
+                    exception.UndoFailed = Json.Bool(document, "undo_failed");
+                }
+                return exception;
             }
         }
 

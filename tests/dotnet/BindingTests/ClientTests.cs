@@ -147,6 +147,8 @@ public class ClientTests
     {
         using var client = servers.Sa();
         var error = Fails(LinkedServerStatus.NotFound, 15015, () => client.Drop("NoSuchServer", false));
+        Assert.False(error.OutcomeUncertain);
+        Assert.False(error.UndoFailed);
         Assert.Equal("ObjectNotFound", error.ErrorCategory);
         Assert.Equal("LinkedServer.NotFound.15015", error.ErrorId);
         Assert.Equal(16, error.Severity);
