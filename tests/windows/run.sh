@@ -55,9 +55,12 @@ echo "lsv_windows.c calls all $(echo "$declared" | wc -l) functions of the heade
 
 bin="$target/wine/bin"
 mkdir -p "$bin"
-echo "== x86_64-w64-mingw32-gcc lsv_windows.c, wine_compat.c"
+echo "== x86_64-w64-mingw32-gcc lsv_windows.c, lsv_pin.c, wine_compat.c"
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -I "$root/include" \
     "$here/lsv_windows.c" "$dll_dir/liblinkedsrv.dll.a" -o "$bin/lsv_windows.exe"
+# Without the import library: it loads the DLL itself (LoadLibraryW/GetProcAddress).
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -I "$root/include" \
+    "$here/lsv_pin.c" -o "$bin/lsv_pin.exe"
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -shared "$here/wine_compat.c" \
     -ladvapi32 -o "$bin/bcryptprimitives.dll"
 cp "$dll_dir/linkedsrv.dll" "$bin/"
@@ -167,6 +170,25 @@ run_mode on-trust on full "Encrypt=true;TrustServerCertificate=true"
 run_mode on on full "Encrypt=true;ServerCertificate=@CERT@" "Encrypt=true"
 run_mode strict strict strict "Encrypt=strict;ServerCertificate=@CERT@" "Encrypt=strict"
 
+# A host that unloads the DLL: FreeLibrary leaves it loaded once the runtime exists (pinned),
+# and unloads it before then (lsv_pin.c).
+run_pin() {
+    echo
+    echo "== pin: LoadLibraryW, call, FreeLibrary, LoadLibraryW, call"
+    start_standin pin --server-name MGMT --login 'sa:Str0ng!Passw0rd:sysadmin' --encrypt off
+    local status=0
+    (cd "$bin" && timeout 300 "$wine" lsv_pin.exe \
+        "Server=tcp:127.0.0.1,${address##*:};User ID=sa;Password=Str0ng!Passw0rd;Encrypt=DANGER_PLAINTEXT;Connect Timeout=20;Command Timeout=20") \
+        >"$work/pin.log" 2>&1 || status=$?
+    sed -i 's/\r$//' "$work/pin.log"
+    cat "$work/pin.log"
+    if [[ $status -ne 0 ]] || ! grep -qx 'PASSED: 0 failure(s)' "$work/pin.log"; then
+        echo "FAIL: pin (exit status $status)" >&2
+        failed+=(pin)
+    fi
+}
+run_pin
+
 # The C# binding's Windows loader (LoadLibraryExW, GetProcAddress) under .NET 10 for win-x64:
 # tests/csharp/Tests.cs, compiled with the interop file into a self-contained Windows program
 # (the runtime pack comes from NuGet), against the DLL laid out as in the module folder.
@@ -226,4 +248,4 @@ if ((${#failed[@]})); then
     echo "== tests/windows: FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "== tests/windows: PASSED (linkedsrv.dll under $wine_version: every export from C in every encryption mode; the C# binding's Windows loader under .NET)"
+echo "== tests/windows: PASSED (linkedsrv.dll under $wine_version: every export from C in every encryption mode; pinned once its runtime runs; the C# binding's Windows loader under .NET)"
