@@ -73,10 +73,16 @@ function Open-LinkedServerClient {
     }
     Write-Verbose "Connected to $client using $($client.Library.Path) ($($client.Library.Version))"
     # How the connection is protected costs one query: asked only when someone reads it.
+    # A failure of that query only costs the verbose line, never the connection just opened.
     if ($VerbosePreference -ne 'SilentlyContinue') {
-        $info = $client.GetConnectionInfo()
-        Write-Verbose ("Connection to {0}: encryption {1}, certificate validated: {2}, TDS {3}, server {4} version {5}" -f
-            $client, $info.Encryption, $info.CertificateValidated, $info.TdsVersion, $info.ServerName, $info.ServerVersion)
+        try {
+            $info = $client.GetConnectionInfo()
+            Write-Verbose ("Connection to {0}: encryption {1}, certificate validated: {2}, TDS {3}, server {4} version {5}" -f
+                $client, $info.Encryption, $info.CertificateValidated, $info.TdsVersion, $info.ServerName, $info.ServerVersion)
+        }
+        catch {
+            Write-Verbose "Connection to ${client}: how it is protected could not be read ($($_.Exception.Message))"
+        }
     }
     $client
 }
